@@ -1,0 +1,286 @@
+// The engine's internal state and the operations on it. Private to src/engine: other layers use
+// engine.h. Layout notes: orders, levels and balances live in pools (vectors) addressed by
+// uint32 slots, linked intrusively, so the matching path does not allocate after warm-up.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "core/assert.h"
+#include "engine/command.h"
+#include "engine/engine.h"
+#include "engine/event.h"
+#include "engine/flat_map.h"
+
+namespace spotex::engine {
+
+inline constexpr uint32_t kNil = UINT32_MAX;
+
+struct Order {
+  // Hot: touched while matching.
+  uint32_t next = kNil;  // level queue
+  uint32_t prev = kNil;
+  uint32_t level = kNil;  // when in the book
+  uint32_t account = 0;   // account slot
+  uint32_t base_bal = 0;  // balance slots
+  uint32_t quote_bal = 0;
+  OrderId id = 0;
+  Price price;
+  Qty qty;        // original quantity (amend lowers it); 0 for MARKET by quote
+  Qty executed;
+  Qty display;    // visible part while in the book (iceberg slice, else all that remains)
+  Amount cum_quote;
+  Amount reserved;  // locked for this order: quote for BUY, base for SELL
+  Side side = Side::kBuy;
+  OrderType type = OrderType::kLimit;
+  TimeInForce tif = TimeInForce::kNone;
+  StpMode stp = StpMode::kNone;  // effective
+  OrderStatus status = OrderStatus::kNew;
+  bool in_book = false;
+  bool working = false;  // false while an untriggered stop
+  // Cold.
+  SymbolId symbol = 0;
+  uint32_t acct_sym = 0;  // AccountSymbol slot
+  uint32_t acct_next = kNil;  // the AccountSymbol's open-order list
+  uint32_t acct_prev = kNil;
+  uint32_t list = kNil;       // ListState slot while the list executes
+  Amount quote_qty;
+  Price stop_price;
+  Qty iceberg_qty;
+  OrderListId list_id = -1;
+  TimeMs time_ms = 0;
+  TimeMs update_ms = 0;
+
+  Qty Remaining() const { return qty - executed; }
+  bool IsPriced() const {
+    return type == OrderType::kLimit || type == OrderType::kLimitMaker ||
+           type == OrderType::kStopLossLimit || type == OrderType::kTakeProfitLimit;
+  }
+};
+
+struct Level {
+  Price price;
+  Qty visible;  // Σ display of its orders
+  Qty total;    // Σ remaining, hidden iceberg parts included
+  Qty visible_before;  // at the first touch in the current command
+  uint32_t head = kNil;
+  uint32_t tail = kNil;
+  uint32_t count = 0;
+  uint32_t touch_epoch = 0;
+  SymbolId symbol = 0;
+  Side side = Side::kBuy;
+  bool live = false;  // in its side's price vector
+};
+
+// One side of a book: prices sorted worst-to-best, so the best level is at the back.
+struct BookSide {
+  std::vector<int64_t> prices;
+  std::vector<uint32_t> levels;
+};
+
+struct StopEntry {
+  Price stop;
+  OrderId id;
+  uint32_t slot;
+};
+
+struct AvgBucket {
+  int64_t minute = -1;
+  __int128 quote = 0;
+  int64_t qty = 0;
+};
+
+struct SymbolState {
+  SymbolConfig cfg;
+  int64_t base_unit = 1;  // 10^base_scale
+  BookSide bids;
+  BookSide asks;
+  UpdateId update_id = 0;
+  Price last_price;
+  std::vector<AvgBucket> buckets;  // ring, one per minute, avg_price_mins long
+  std::vector<StopEntry> stops_up;    // trigger when last >= stop; ascending (stop, id)
+  std::vector<StopEntry> stops_down;  // trigger when last <= stop; descending stop, asc id
+
+  BookSide& SideOf(Side s) { return s == Side::kBuy ? bids : asks; }
+};
+
+struct Account {
+  AccountId id = 0;
+  int64_t maker_rate_e8 = 0;
+  int64_t taker_rate_e8 = 0;
+  bool own_fees = false;
+  bool frozen = false;
+  StpMode stp = StpMode::kDefault;
+};
+
+struct AccountSymbol {
+  uint32_t account = 0;
+  SymbolId symbol = 0;
+  uint32_t head = kNil;  // open orders (any state), intrusive via Order::acct_next
+  int32_t open_orders = 0;
+  int32_t algo_orders = 0;  // untriggered stops
+  int32_t book_orders[2] = {0, 0};  // resting, per side
+};
+
+struct Balance {
+  Amount free;
+  Amount locked;
+  Amount free_before;
+  Amount locked_before;
+  uint32_t account = 0;
+  AssetId asset = 0;
+  uint32_t touch_epoch = 0;
+};
+
+struct AssetState {
+  Name name;
+  int32_t scale = 0;
+  __int128 net_deposits = 0;
+};
+
+struct ListState {
+  OrderListId id = 0;
+  uint32_t account = 0;
+  SymbolId symbol = 0;
+  uint32_t legs[2] = {kNil, kNil};  // above, below (order slots)
+  OrderId leg_ids[2] = {0, 0};
+  TimeMs time_ms = 0;
+  ClientOrderId client_id;
+};
+
+struct ClientKey {
+  uint32_t account = 0;
+  ClientOrderId id;
+  bool operator==(const ClientKey& o) const { return account == o.account && id == o.id; }
+};
+
+struct ClientKeyHash {
+  uint64_t operator()(const ClientKey& k) const {
+    uint64_t h = 1469598103934665603ULL ^ k.account;
+    for (uint8_t i = 0; i < k.id.len; ++i) {
+      h = (h ^ static_cast<uint8_t>(k.id.bytes[i])) * 1099511628211ULL;
+    }
+    return Mix64(h);
+  }
+};
+
+// Why a taker stopped matching.
+enum class MatchStop : uint8_t { kFilled, kNoCross, kBookEmpty, kCapped, kQuoteDone, kStp };
+
+class EngineState {
+ public:
+  EngineState();
+
+  ApplyResult Apply(const Command& cmd);
+
+  // ---- state (kept simple and public inside the engine library) ----
+  Seq last_seq = 0;
+  TimeMs now_ms = 0;
+  OrderId next_order_id = 1;
+  OrderListId next_list_id = 1;
+  TradeId next_trade_id = 1;
+  int64_t next_prevented_id = 1;
+  int64_t default_maker_e8 = 0;
+  int64_t default_taker_e8 = 0;
+
+  std::vector<AssetState> assets;
+  std::vector<SymbolState> symbols;
+  std::vector<Account> accounts;  // slot 0 = the fee account
+  FlatMap<uint64_t, uint32_t> account_index;
+  std::vector<Balance> balances;
+  FlatMap<uint64_t, uint32_t> balance_index;  // (account slot << 32 | asset)
+  std::vector<uint32_t> fee_balance;          // per asset: the fee account's balance slot
+  std::vector<AccountSymbol> acct_syms;
+  FlatMap<uint64_t, uint32_t> acct_sym_index;  // (account slot << 32 | symbol)
+  std::vector<Order> orders;
+  std::vector<ClientOrderId> client_ids;  // per order slot
+  std::vector<uint32_t> free_orders;
+  FlatMap<uint64_t, uint32_t> order_index;  // order id -> slot
+  FlatMap<ClientKey, uint32_t, ClientKeyHash> client_index;
+  std::vector<Level> levels;
+  std::vector<uint32_t> free_levels;
+  std::vector<ListState> lists;
+  std::vector<uint32_t> free_lists;
+  FlatMap<uint64_t, uint32_t> list_index;  // list id -> slot
+
+  // ---- per-command scratch ----
+  uint32_t epoch = 0;
+  Seq cur_seq = 0;
+  EventBuffer events;
+  std::vector<uint32_t> touched_balances;
+  std::vector<uint32_t> touched_levels;
+  bool price_moved = false;
+  std::vector<uint32_t> scratch_slots;
+
+  // ---- helpers (engine.cc / matching.cc) ----
+  int64_t MakerRate(const Account& a) const { return a.own_fees ? a.maker_rate_e8 : default_maker_e8; }
+  int64_t TakerRate(const Account& a) const { return a.own_fees ? a.taker_rate_e8 : default_taker_e8; }
+  const uint32_t* FindAccount(AccountId id) const { return account_index.Find(id); }
+  uint32_t BalanceSlot(uint32_t account, AssetId asset);  // creates on first use
+  void TouchBalance(uint32_t slot);
+  void TouchLevel(uint32_t level);
+  uint32_t AcctSymSlot(uint32_t account, SymbolId symbol);  // creates on first use
+  void Reject(RejectCode code, CommandPart part, AccountId account, uint8_t command_index,
+              const ClientOrderId* client_id);
+  void FinishCommand();
+
+  // Placement (validated input).
+  RejectCode ValidateNewOrder(const NewOrder& o, int extra_orders, Amount* reserve) const;
+  uint32_t CreateOrder(const NewOrder& o, Amount reserve, OrderListId list_id);
+  void EmitAccepted(uint32_t slot);
+  void StartOrder(uint32_t slot);  // after EmitAccepted: park a stop, or run as taker
+  void RunTaker(uint32_t slot);
+  void ProcessTriggers(SymbolId symbol);
+
+  // Matching internals (matching.cc).
+  bool FokCanFill(const Order& o) const;
+  MatchStop Match(uint32_t slot);
+  void Fill(uint32_t taker, uint32_t maker, uint32_t level, Qty q);
+  void ExpireStp(uint32_t slot, int64_t prevented_id);
+  void Rest(uint32_t slot);
+  void RemoveFromBook(uint32_t slot);
+  void FinishOrder(uint32_t slot);  // releases reserve, unindexes, frees the slot
+  void EndOrder(uint32_t slot, ExecType exec, OrderStatus status, ExpiryReason reason);
+  OrderUpdate& EmitUpdate(const Order& o, ExecType exec, ExpiryReason reason);
+  void Unlock(Order& o, Amount amount);
+  void AddStop(uint32_t slot);
+  void RemoveStop(const Order& o);
+  bool StopTriggered(const Order& o, Price last) const;
+  void Activate(uint32_t slot);
+  void OnListLegEvent(uint32_t slot, bool triggered, bool canceled);
+  Amount WalkBuyCost(const SymbolState& s, Qty qty) const;
+  Qty WalkSellBase(const SymbolState& s, Amount quote, Qty step) const;
+  void RecordTrade(SymbolState& s, Price price, Qty qty, Amount quote);
+  std::optional<Price> AvgPrice(const SymbolState& s) const;
+  Qty MarketStep(const SymbolState& s) const;
+
+  // Command handlers (engine.cc).
+  ApplyResult DoPlace(const PlaceOrder& c);
+  ApplyResult DoCancel(const CancelOrder& c, CommandPart part);
+  ApplyResult DoCancelReplace(const CancelReplace& c);
+  ApplyResult DoCancelAll(const CancelAll& c);
+  ApplyResult DoAmend(const AmendOrder& c);
+  ApplyResult DoPlaceOco(const PlaceOco& c);
+  ApplyResult DoCancelList(const CancelOrderList& c);
+  ApplyResult DoAddAsset(const AddAsset& c);
+  ApplyResult DoAddSymbol(const AddSymbol& c);
+  ApplyResult DoSetSymbolStatus(const SetSymbolStatus& c);
+  ApplyResult DoOpenAccount(const OpenAccount& c);
+  ApplyResult DoDeposit(const Deposit& c);
+  ApplyResult DoWithdraw(const Withdraw& c);
+  ApplyResult DoSetFees(const SetFees& c);
+  ApplyResult DoSetAccountStp(const SetAccountStp& c);
+  ApplyResult DoFreeze(const FreezeAccount& c);
+  RejectCode FindOpenOrder(const OrderRef& r, uint32_t* slot) const;
+  void CancelOrderSlot(uint32_t slot, const ClientOrderId* cancel_id);
+  void EmitAccountUpdated(uint32_t account_slot);
+  void EmitListStatus(const ListState& l, ListStatus status);
+  uint32_t OpenAccountSlot(AccountId id);
+
+  std::string CheckConsistency() const;
+
+  uint8_t command_index = 0;
+};
+
+}  // namespace spotex::engine
