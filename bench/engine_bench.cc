@@ -122,7 +122,11 @@ class Replayer {
   };
 
   explicit Replayer(const Workload& w)
-      : w_(w), engine_ids_(w.header.max_id + 1, 0), order_depth_max_(w.header.max_id + 1) {}
+      : w_(w),
+        engine_ids_(w.header.max_id + 1, 0),
+        live_(w.header.max_id + 1),
+        xc_of_engine_(w.cmds.size() + 16, 0),
+        order_depth_max_(w.header.max_id + 1) {}
 
   // Lists assets and symbols, sets fees, opens and funds every account. False on a reject.
   bool Setup() { return ListMarkets() && FundAccounts(); }
@@ -151,7 +155,15 @@ class Replayer {
 
   const Workload& w_;
   Engine engine_;
+  // What a client knows of one of its open orders, from the order events.
+  struct Live {
+    Side side = Side::kBuy;
+    Qty qty;
+    Qty executed_qty;
+  };
   std::vector<OrderId> engine_ids_;   // XC order id -> current engine order id (0: none)
+  std::vector<Live> live_;            // XC order id -> its open order's state
+  std::vector<uint64_t> xc_of_engine_;  // engine order id -> XC order id
   std::vector<SymbolId> symbol_ids_;  // XC symbol -> engine symbol
   std::vector<AssetId> base_ids_;     // XC symbol -> engine base asset
   AssetId usd_id_ = 0;
@@ -242,13 +254,12 @@ std::optional<Command> Replayer::Translate(const XcCmd& c) {
                  .price = Price(static_cast<int64_t>(c.price)),
                  .qty = Qty(c.qty)}});
   }
-  // cancel, move and reduce name a resting order: ask the engine what a client would know.
+  // cancel, move and reduce name a resting order: what a client knows from its order events.
   const OrderId id = engine_ids_[c.id];
-  const std::optional<OrderView> o =
-      id == 0 ? std::nullopt : engine_.FindOrder(account, symbol, id);
-  if (!o) {
+  if (id == 0) {
     return std::nullopt;
   }
+  const Live* o = &live_[c.id];
   const OrderRef ref{.account = account, .symbol = symbol, .order_id = id};
   const Qty remaining = o->qty - o->executed_qty;
   if (c.type == kXcMove) {
@@ -276,10 +287,42 @@ void Replayer::Tally(const XcCmd& c, const ApplyResult& r) {
   if (c.type == kXcPlace || (c.type == kXcMove && r.order_id != 0)) {
     engine_ids_[c.id] = r.order_id;
   }
+  // Follow every order event, as a client following its executionReports would.
   for (EventReader e(r.events); !e.Done(); e.Next()) {
-    if (const Trade* t = e.If<Trade>()) {
-      n_.volume += static_cast<uint64_t>(t->qty.v);
-      ++n_.trades;
+    switch (e.header().type) {
+      case EventType::kTrade:
+        n_.volume += static_cast<uint64_t>(e.As<Trade>().qty.v);
+        ++n_.trades;
+        break;
+      case EventType::kOrderAccepted: {
+        const OrderAccepted& a = e.As<OrderAccepted>();
+        if (static_cast<size_t>(a.order_id) >= xc_of_engine_.size()) {
+          xc_of_engine_.resize(static_cast<size_t>(a.order_id) * 2 + 16, 0);
+        }
+        xc_of_engine_[static_cast<size_t>(a.order_id)] = c.id;
+        live_[c.id] = Live{.side = a.side, .qty = a.qty, .executed_qty = Qty(0)};
+        break;
+      }
+      case EventType::kOrderUpdate: {
+        const OrderUpdate& u = e.As<OrderUpdate>();
+        const uint64_t xc = xc_of_engine_[static_cast<size_t>(u.order_id)];
+        if (engine_ids_[xc] != u.order_id) break;
+        live_[xc].executed_qty = u.executed_qty;
+        if (u.status != OrderStatus::kNew && u.status != OrderStatus::kPartiallyFilled) {
+          engine_ids_[xc] = 0;
+        }
+        break;
+      }
+      case EventType::kOrderAmended: {
+        const OrderAmended& a = e.As<OrderAmended>();
+        const uint64_t xc = xc_of_engine_[static_cast<size_t>(a.order_id)];
+        if (engine_ids_[xc] != a.order_id) break;
+        live_[xc].qty = a.new_qty;
+        if (a.status == OrderStatus::kFilled) engine_ids_[xc] = 0;
+        break;
+      }
+      default:
+        break;
     }
   }
 }

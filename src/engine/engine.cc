@@ -81,13 +81,29 @@ void EngineState::TouchLevel(uint32_t idx) {
 
 uint32_t EngineState::AcctSymSlot(uint32_t account, SymbolId symbol) {
   const uint64_t key = Key2(account, symbol);
-  if (const uint32_t* s = acct_sym_index.Find(key)) {
+  if (const uint32_t* s = FindAcctSym(key)) {
     return *s;
   }
+  const SymbolConfig& cfg = symbols[symbol].cfg;
+  const uint32_t base = BalanceSlot(account, cfg.base_asset);
+  const uint32_t quote = BalanceSlot(account, cfg.quote_asset);
   const auto slot = static_cast<uint32_t>(acct_syms.size());
-  acct_syms.push_back(AccountSymbol{.account = account, .symbol = symbol});
+  acct_syms.push_back(
+      AccountSymbol{.account = account, .symbol = symbol, .base_bal = base, .quote_bal = quote});
   acct_sym_index.Put(key, slot);
   return slot;
+}
+
+Amount EngineState::FreeFor(const NewOrder& o) const {
+  const uint32_t acct = *FindAccount(o.account);
+  if (const uint32_t* as = FindAcctSym(Key2(acct, o.symbol))) {
+    const AccountSymbol& a = acct_syms[*as];
+    return balances[o.side == Side::kBuy ? a.quote_bal : a.base_bal].free;
+  }
+  const SymbolConfig& cfg = symbols[o.symbol].cfg;
+  const uint32_t* bal =
+      balance_index.Find(Key2(acct, o.side == Side::kBuy ? cfg.quote_asset : cfg.base_asset));
+  return bal ? balances[*bal].free : Amount(0);
 }
 
 void EngineState::Reject(RejectCode code, CommandPart part, AccountId account,
@@ -291,8 +307,15 @@ RejectCode EngineState::ValidateNewOrder(const NewOrder& o, int extra_orders,
     const int64_t parts = (o.qty.v + o.iceberg_qty.v - 1) / o.iceberg_qty.v;
     if (parts > f.iceberg_parts) return RejectCode::kFilterIcebergParts;
   }
-  // Notional.
-  const std::optional<Price> avg = AvgPrice(s);
+  // Notional. The average price costs a pass over the minute buckets: only when a filter uses it.
+  const bool market_notional =
+      !priced && !by_quote &&
+      ((f.apply_min_to_market && f.min_notional.v > 0) ||
+       (f.apply_max_to_market && f.max_notional.v > 0));
+  const bool percent = priced && (f.bid_multiplier_up_e8 > 0 || f.bid_multiplier_down_e8 > 0 ||
+                                  f.ask_multiplier_up_e8 > 0 || f.ask_multiplier_down_e8 > 0);
+  // 0: unknown (no trade yet) or not needed.
+  const Price avg = market_notional || percent ? AvgPrice(s).value_or(Price(0)) : Price(0);
   {
     bool check_min = true, check_max = true;
     __int128 notional = -1;
@@ -302,8 +325,8 @@ RejectCode EngineState::ValidateNewOrder(const NewOrder& o, int extra_orders,
       notional = o.quote_qty.v;
       check_min = f.apply_min_to_market;
       check_max = f.apply_max_to_market;
-    } else if (avg) {
-      notional = static_cast<__int128>(avg->v) * o.qty.v / s.base_unit;
+    } else if (avg.v > 0) {
+      notional = static_cast<__int128>(avg.v) * o.qty.v / s.base_unit;
       check_min = f.apply_min_to_market;
       check_max = f.apply_max_to_market;
     }
@@ -317,20 +340,20 @@ RejectCode EngineState::ValidateNewOrder(const NewOrder& o, int extra_orders,
     }
   }
   // PERCENT_PRICE_BY_SIDE.
-  if (priced && avg) {
+  if (priced && avg.v > 0) {
     const bool buy = o.side == Side::kBuy;
     const int64_t up = buy ? f.bid_multiplier_up_e8 : f.ask_multiplier_up_e8;
     const int64_t down = buy ? f.bid_multiplier_down_e8 : f.ask_multiplier_down_e8;
-    if (up > 0 && !MulLe(o.price.v, core::kRateOne, avg->v, up)) {
+    if (up > 0 && !MulLe(o.price.v, core::kRateOne, avg.v, up)) {
       return RejectCode::kFilterPercentPriceBySide;
     }
-    if (down > 0 && !MulLe(avg->v, down, o.price.v, core::kRateOne)) {
+    if (down > 0 && !MulLe(avg.v, down, o.price.v, core::kRateOne)) {
       return RejectCode::kFilterPercentPriceBySide;
     }
   }
   // MAX_NUM_ORDERS / MAX_NUM_ALGO_ORDERS.
   {
-    const uint32_t* as = acct_sym_index.Find(Key2(*acct, o.symbol));
+    const uint32_t* as = FindAcctSym(Key2(*acct, o.symbol));
     const int32_t open = as ? acct_syms[*as].open_orders : 0;
     const int32_t algo = as ? acct_syms[*as].algo_orders : 0;
     if (f.max_num_orders > 0 && open + extra_orders > f.max_num_orders) {
@@ -394,8 +417,9 @@ uint32_t EngineState::CreateOrder(const NewOrder& n, Amount reserve, OrderListId
   Order& o = orders[slot];
   o = Order{};
   o.account = acct;
-  o.base_bal = BalanceSlot(acct, s.cfg.base_asset);
-  o.quote_bal = BalanceSlot(acct, s.cfg.quote_asset);
+  o.acct_sym = AcctSymSlot(acct, n.symbol);
+  o.base_bal = acct_syms[o.acct_sym].base_bal;
+  o.quote_bal = acct_syms[o.acct_sym].quote_bal;
   o.id = next_order_id++;
   o.price = n.price;
   o.qty = n.qty;
@@ -409,7 +433,6 @@ uint32_t EngineState::CreateOrder(const NewOrder& n, Amount reserve, OrderListId
   o.status = OrderStatus::kNew;
   o.working = !IsStopType(n.type);
   o.symbol = n.symbol;
-  o.acct_sym = AcctSymSlot(acct, n.symbol);
   o.quote_qty = n.quote_qty;
   o.stop_price = n.stop_price;
   o.iceberg_qty = n.iceberg_qty;
@@ -465,13 +488,8 @@ ApplyResult EngineState::DoPlace(const PlaceOrder& c) {
   ApplyResult r;
   Amount reserve;
   RejectCode code = ValidateNewOrder(c.order, 1, &reserve);
-  if (code == RejectCode::kNone) {
-    const uint32_t acct = *FindAccount(c.order.account);
-    const SymbolState& s = symbols[c.order.symbol];
-    const AssetId asset = c.order.side == Side::kBuy ? s.cfg.quote_asset : s.cfg.base_asset;
-    const uint32_t* bal = balance_index.Find(Key2(acct, asset));
-    const Amount free = bal ? balances[*bal].free : Amount(0);
-    if (reserve > free) code = RejectCode::kInsufficientBalance;
+  if (code == RejectCode::kNone && reserve > FreeFor(c.order)) {
+    code = RejectCode::kInsufficientBalance;
   }
   if (code != RejectCode::kNone) {
     Reject(code, CommandPart::kWhole, c.order.account, command_index, &c.order.client_order_id);
@@ -589,14 +607,8 @@ ApplyResult EngineState::DoCancelReplace(const CancelReplace& c) {
     PlaceOrder p{c.order};
     Amount reserve;
     RejectCode code = ValidateNewOrder(p.order, 1, &reserve);
-    if (code == RejectCode::kNone) {
-      const uint32_t acct = *FindAccount(p.order.account);
-      const SymbolState& s = symbols[p.order.symbol];
-      const AssetId asset = p.order.side == Side::kBuy ? s.cfg.quote_asset : s.cfg.base_asset;
-      const uint32_t* bal = balance_index.Find(Key2(acct, asset));
-      if (reserve > (bal ? balances[*bal].free : Amount(0))) {
-        code = RejectCode::kInsufficientBalance;
-      }
+    if (code == RejectCode::kNone && reserve > FreeFor(p.order)) {
+      code = RejectCode::kInsufficientBalance;
     }
     ApplyResult out;
     if (code != RejectCode::kNone) {

@@ -236,34 +236,42 @@ struct AccountUpdated {
 // after warm-up appending does not allocate.
 class EventBuffer {
  public:
-  EventBuffer() { bytes_.reserve(1 << 16); }
+  EventBuffer() { Grow(1 << 16); }
 
   void Clear() {
-    bytes_.clear();
+    size_ = 0;
     count_ = 0;
   }
 
-  // Appends a record of type E (value-initialised, padding zeroed) and returns its payload.
+  // Appends a record of type E (zero-filled, so records compare bytewise) and returns its
+  // payload for the caller to fill in.
   template <class E>
   E& Append(Seq seq) {
     static_assert(std::is_trivially_copyable_v<E>);
     constexpr size_t kSize = (sizeof(EventHeader) + sizeof(E) + 7) & ~size_t{7};
     static_assert(kSize <= UINT16_MAX);
-    const size_t at = bytes_.size();
-    bytes_.resize(at + kSize);  // value-initialises: zero bytes, so records compare bytewise
-    auto* h = reinterpret_cast<EventHeader*>(bytes_.data() + at);
+    if (size_ + kSize > bytes_.size()) [[unlikely]] {
+      Grow(2 * (size_ + kSize));
+    }
+    std::byte* at = bytes_.data() + size_;
+    std::memset(at, 0, kSize);
+    size_ += kSize;
+    auto* h = reinterpret_cast<EventHeader*>(at);
     h->seq = seq;
     h->index = count_++;
     h->type = E::kType;
     h->size = static_cast<uint16_t>(kSize);
-    return *new (bytes_.data() + at + sizeof(EventHeader)) E{};
+    return *reinterpret_cast<E*>(at + sizeof(EventHeader));
   }
 
-  std::span<const std::byte> bytes() const { return bytes_; }
+  std::span<const std::byte> bytes() const { return {bytes_.data(), size_}; }
   uint32_t count() const { return count_; }
 
  private:
-  std::vector<std::byte> bytes_;
+  void Grow(size_t n) { bytes_.resize(n); }
+
+  std::vector<std::byte> bytes_;  // capacity in use up to size_
+  size_t size_ = 0;
   uint32_t count_ = 0;
 };
 

@@ -38,9 +38,9 @@ class FlatMap {
   // Returns the value for `key`, or nullptr.
   Value* Find(const Key& key) {
     size_t i = Hash{}(key) & mask_;
-    while (used_[i]) {
-      if (slots_[i].first == key) {
-        return &slots_[i].second;
+    while (slots_[i].used) {
+      if (slots_[i].key == key) {
+        return &slots_[i].value;
       }
       i = (i + 1) & mask_;
     }
@@ -54,23 +54,22 @@ class FlatMap {
       Rehash(slots_.size() * 2);
     }
     size_t i = Hash{}(key) & mask_;
-    while (used_[i]) {
-      if (slots_[i].first == key) {
-        slots_[i].second = value;
+    while (slots_[i].used) {
+      if (slots_[i].key == key) {
+        slots_[i].value = value;
         return;
       }
       i = (i + 1) & mask_;
     }
-    used_[i] = 1;
-    slots_[i] = {key, value};
+    slots_[i] = Slot{key, value, true};
     ++size_;
   }
 
   // Removes `key`; returns whether it was present.
   bool Erase(const Key& key) {
     size_t i = Hash{}(key) & mask_;
-    while (used_[i]) {
-      if (slots_[i].first == key) {
+    while (slots_[i].used) {
+      if (slots_[i].key == key) {
         ShiftBack(i);
         --size_;
         return true;
@@ -81,7 +80,9 @@ class FlatMap {
   }
 
   void Clear() {
-    std::fill(used_.begin(), used_.end(), 0);
+    for (Slot& s : slots_) {
+      s.used = false;
+    }
     size_ = 0;
   }
 
@@ -90,8 +91,8 @@ class FlatMap {
   template <class F>
   void ForEach(F&& f) const {
     for (size_t i = 0; i < slots_.size(); ++i) {
-      if (used_[i]) {
-        f(slots_[i].first, slots_[i].second);
+      if (slots_[i].used) {
+        f(slots_[i].key, slots_[i].value);
       }
     }
   }
@@ -101,36 +102,38 @@ class FlatMap {
     size_t j = hole;
     while (true) {
       j = (j + 1) & mask_;
-      if (!used_[j]) {
+      if (!slots_[j].used) {
         break;
       }
-      const size_t home = Hash{}(slots_[j].first) & mask_;
+      const size_t home = Hash{}(slots_[j].key) & mask_;
       // Move j into the hole if its home is not in (hole, j] cyclically.
       const bool between = hole <= j ? (hole < home && home <= j) : (hole < home || home <= j);
       if (!between) {
-        slots_[hole] = slots_[j];
+        slots_[hole] = slots_[j];  // (used stays true at hole)
         hole = j;
       }
     }
-    used_[hole] = 0;
+    slots_[hole].used = false;
   }
 
   void Rehash(size_t capacity) {
-    std::vector<std::pair<Key, Value>> old_slots = std::move(slots_);
-    std::vector<uint8_t> old_used = std::move(used_);
-    slots_.assign(capacity, {});
-    used_.assign(capacity, 0);
+    std::vector<Slot> old_slots = std::move(slots_);
+    slots_.assign(capacity, Slot{});
     mask_ = capacity - 1;
     size_ = 0;
-    for (size_t i = 0; i < old_slots.size(); ++i) {
-      if (old_used[i]) {
-        Put(old_slots[i].first, old_slots[i].second);
+    for (const Slot& s : old_slots) {
+      if (s.used) {
+        Put(s.key, s.value);
       }
     }
   }
 
-  std::vector<std::pair<Key, Value>> slots_;
-  std::vector<uint8_t> used_;
+  struct Slot {
+    Key key{};
+    Value value{};
+    bool used = false;
+  };
+  std::vector<Slot> slots_;
   size_t mask_ = 0;
   size_t size_ = 0;
 };

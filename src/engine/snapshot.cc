@@ -307,11 +307,10 @@ std::optional<uint32_t> RestoreOrder(Reader& r, EngineState& s, SymbolId symbol)
       o.executed.v < 0 || o.executed > o.qty || o.reserved.v < 0) {
     return std::nullopt;
   }
-  const SymbolState& sym = s.symbols[symbol];
   o.symbol = symbol;
-  o.base_bal = s.BalanceSlot(o.account, sym.cfg.base_asset);
-  o.quote_bal = s.BalanceSlot(o.account, sym.cfg.quote_asset);
   o.acct_sym = s.AcctSymSlot(o.account, symbol);
+  o.base_bal = s.acct_syms[o.acct_sym].base_bal;
+  o.quote_bal = s.acct_syms[o.acct_sym].quote_bal;
   const auto slot = static_cast<uint32_t>(s.orders.size());
   s.orders.push_back(o);
   s.client_ids.push_back(cid);

@@ -117,6 +117,8 @@ struct Account {
 struct AccountSymbol {
   uint32_t account = 0;
   SymbolId symbol = 0;
+  uint32_t base_bal = 0;  // balance slots of this account in the symbol's assets
+  uint32_t quote_bal = 0;
   uint32_t head = kNil;  // open orders (any state), intrusive via Order::acct_next
   int32_t open_orders = 0;
   int32_t algo_orders = 0;  // untriggered stops
@@ -216,11 +218,43 @@ class EngineState {
   // ---- helpers (engine.cc / matching.cc) ----
   int64_t MakerRate(const Account& a) const { return a.own_fees ? a.maker_rate_e8 : default_maker_e8; }
   int64_t TakerRate(const Account& a) const { return a.own_fees ? a.taker_rate_e8 : default_taker_e8; }
-  const uint32_t* FindAccount(AccountId id) const { return account_index.Find(id); }
+  // Index lookups with a one-entry memo: a command looks up the same account (and account and
+  // symbol) several times. Both indexes only grow and slots never move, so a memo never stales.
+  const uint32_t* FindAccount(AccountId id) const {
+    if (memo_account_valid_ && memo_account_id_ == id) {
+      return &memo_account_slot_;
+    }
+    const uint32_t* p = account_index.Find(id);
+    if (p != nullptr) {
+      memo_account_valid_ = true;
+      memo_account_id_ = id;
+      memo_account_slot_ = *p;
+    }
+    return p;
+  }
+  const uint32_t* FindAcctSym(uint64_t key) const {
+    if (memo_as_valid_ && memo_as_key_ == key) {
+      return &memo_as_slot_;
+    }
+    const uint32_t* p = acct_sym_index.Find(key);
+    if (p != nullptr) {
+      memo_as_valid_ = true;
+      memo_as_key_ = key;
+      memo_as_slot_ = *p;
+    }
+    return p;
+  }
+  mutable bool memo_account_valid_ = false;
+  mutable AccountId memo_account_id_ = 0;
+  mutable uint32_t memo_account_slot_ = 0;
+  mutable bool memo_as_valid_ = false;
+  mutable uint64_t memo_as_key_ = 0;
+  mutable uint32_t memo_as_slot_ = 0;
   uint32_t BalanceSlot(uint32_t account, AssetId asset);  // creates on first use
   void TouchBalance(uint32_t slot);
   void TouchLevel(uint32_t level);
   uint32_t AcctSymSlot(uint32_t account, SymbolId symbol);  // creates on first use
+  Amount FreeFor(const NewOrder& o) const;  // free balance the order would reserve from
   void Reject(RejectCode code, CommandPart part, AccountId account, uint8_t command_index,
               const ClientOrderId* client_id);
   void FinishCommand();
