@@ -370,11 +370,9 @@ RejectCode EngineState::ValidateNewOrder(const NewOrder& o, int extra_orders,
   }
   // Stop would trigger immediately.
   if (IsStopType(o.type) && s.last_price.v > 0) {
-    Order probe;
-    probe.side = o.side;
-    probe.type = o.type;
-    probe.stop_price = o.stop_price;
-    if (StopTriggered(probe, s.last_price)) return RejectCode::kWouldTrigger;
+    if (StopTriggered(o.side, o.type, o.stop_price, s.last_price)) {
+      return RejectCode::kWouldTrigger;
+    }
   }
   const BookSide& opp = o.side == Side::kBuy ? s.asks : s.bids;
   // LIMIT_MAKER must not take.
@@ -410,7 +408,7 @@ uint32_t EngineState::CreateOrder(const NewOrder& n, Amount reserve, OrderListId
   } else {
     slot = static_cast<uint32_t>(orders.size());
     orders.emplace_back();
-    client_ids.emplace_back();
+    cold.emplace_back();
   }
   const uint32_t acct = *FindAccount(n.account);
   const SymbolState& s = symbols[n.symbol];
@@ -434,12 +432,14 @@ uint32_t EngineState::CreateOrder(const NewOrder& n, Amount reserve, OrderListId
   o.working = !IsStopType(n.type);
   o.symbol = n.symbol;
   o.quote_qty = n.quote_qty;
-  o.stop_price = n.stop_price;
   o.iceberg_qty = n.iceberg_qty;
-  o.list_id = list_id;
-  o.time_ms = now_ms;
   o.update_ms = now_ms;
-  client_ids[slot] = n.client_order_id;
+  o.has_client_id = !n.client_order_id.empty();
+  OrderCold& c = cold[slot];
+  c.stop_price = n.stop_price;
+  c.list_id = list_id;
+  c.time_ms = now_ms;
+  c.client_id = n.client_order_id;
   // Reserve: free -> locked.
   o.reserved = reserve;
   if (reserve.v > 0) {
@@ -454,9 +454,8 @@ uint32_t EngineState::CreateOrder(const NewOrder& n, Amount reserve, OrderListId
     client_index.Put(ClientKey{acct, n.client_order_id}, slot);
   }
   AccountSymbol& as = acct_syms[o.acct_sym];
-  o.acct_next = as.head;
-  if (as.head != kNil) orders[as.head].acct_prev = slot;
-  as.head = slot;
+  o.acct_pos = static_cast<uint32_t>(as.open.size());
+  as.open.push_back(slot);
   ++as.open_orders;
   if (!o.working) ++as.algo_orders;
   return slot;
@@ -464,9 +463,10 @@ uint32_t EngineState::CreateOrder(const NewOrder& n, Amount reserve, OrderListId
 
 void EngineState::EmitAccepted(uint32_t slot) {
   const Order& o = orders[slot];
+  const OrderCold& c = cold[slot];
   auto& e = events.Append<OrderAccepted>(cur_seq);
   e.order_id = o.id;
-  e.order_list_id = o.list_id;
+  e.order_list_id = c.list_id;
   e.account = accounts[o.account].id;
   e.symbol = o.symbol;
   e.side = o.side;
@@ -478,10 +478,10 @@ void EngineState::EmitAccepted(uint32_t slot) {
   e.price = o.price;
   e.qty = o.qty;
   e.quote_qty = o.quote_qty;
-  e.stop_price = o.stop_price;
+  e.stop_price = c.stop_price;
   e.iceberg_qty = o.iceberg_qty;
-  e.time_ms = o.time_ms;
-  e.client_order_id = client_ids[slot];
+  e.time_ms = c.time_ms;
+  e.client_order_id = c.client_id;
 }
 
 ApplyResult EngineState::DoPlace(const PlaceOrder& c) {
@@ -518,7 +518,7 @@ RejectCode EngineState::FindOpenOrder(const OrderRef& ref, uint32_t* out) const 
   if (ref.order_id != 0) {
     slot = order_index.Find(static_cast<uint64_t>(ref.order_id));
     if (slot && !ref.orig_client_order_id.empty() &&
-        !(client_ids[*slot] == ref.orig_client_order_id)) {
+        !(cold[*slot].client_id == ref.orig_client_order_id)) {
       return RejectCode::kUnknownOrder;
     }
   } else {
@@ -641,7 +641,7 @@ ApplyResult EngineState::DoCancelAll(const CancelAll& c) {
     code = RejectCode::kUnknownSymbol;
   } else {
     as = acct_sym_index.Find(Key2(*acct, c.symbol));
-    if (as == nullptr || acct_syms[*as].head == kNil) code = RejectCode::kUnknownOrder;
+    if (as == nullptr || acct_syms[*as].open.empty()) code = RejectCode::kUnknownOrder;
   }
   if (code != RejectCode::kNone) {
     Reject(code, CommandPart::kWhole, c.account, command_index, nullptr);
@@ -650,9 +650,7 @@ ApplyResult EngineState::DoCancelAll(const CancelAll& c) {
   }
   std::vector<uint32_t>& slots = scratch_slots;
   slots.clear();
-  for (uint32_t s = acct_syms[*as].head; s != kNil; s = orders[s].acct_next) {
-    slots.push_back(s);
-  }
+  slots = acct_syms[*as].open;
   std::sort(slots.begin(), slots.end(),
             [this](uint32_t a, uint32_t b) { return orders[a].id < orders[b].id; });
   std::vector<OrderId> ids;
@@ -691,7 +689,7 @@ ApplyResult EngineState::DoAmend(const AmendOrder& c) {
     } else if (c.new_qty < f.min_qty || !OnGrid(c.new_qty.v, f.step_size.v)) {
       code = RejectCode::kFilterLotSize;
     } else if (!c.new_client_order_id.empty() &&
-               !(c.new_client_order_id == client_ids[slot])) {
+               !(c.new_client_order_id == cold[slot].client_id)) {
       const uint32_t* other = client_index.Find(ClientKey{o.account, c.new_client_order_id});
       if (other != nullptr) code = RejectCode::kDuplicateOrder;
     }
@@ -711,13 +709,16 @@ ApplyResult EngineState::DoAmend(const AmendOrder& c) {
   e.orig_qty = o.qty;
   e.new_qty = c.new_qty;
   e.executed_qty = o.executed;
-  e.orig_client_order_id = client_ids[slot];
-  e.new_client_order_id = c.new_client_order_id.empty() ? client_ids[slot]
-                                                        : c.new_client_order_id;
-  if (!c.new_client_order_id.empty() && !(c.new_client_order_id == client_ids[slot])) {
-    client_index.Erase(ClientKey{o.account, client_ids[slot]});
-    client_ids[slot] = c.new_client_order_id;
-    client_index.Put(ClientKey{o.account, c.new_client_order_id}, slot);
+  ClientOrderId& cid = cold[slot].client_id;
+  e.orig_client_order_id = cid;
+  e.new_client_order_id = c.new_client_order_id.empty() ? cid : c.new_client_order_id;
+  if (!c.new_client_order_id.empty() && !(c.new_client_order_id == cid)) {
+    if (o.has_client_id) {
+      client_index.Erase(ClientKey{o.account, cid});
+    }
+    cid = c.new_client_order_id;
+    o.has_client_id = true;
+    client_index.Put(ClientKey{o.account, cid}, slot);
   }
   o.update_ms = now_ms;
   if (c.new_qty <= o.executed) {

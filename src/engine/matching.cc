@@ -158,18 +158,14 @@ void EngineState::FinishOrder(uint32_t slot) {
   }
   Unlock(o, o.reserved);
   order_index.Erase(static_cast<uint64_t>(o.id));
-  if (!client_ids[slot].empty()) {
-    client_index.Erase(ClientKey{o.account, client_ids[slot]});
+  if (o.has_client_id) {
+    client_index.Erase(ClientKey{o.account, cold[slot].client_id});
   }
   AccountSymbol& as = acct_syms[o.acct_sym];
-  if (o.acct_prev != kNil) {
-    orders[o.acct_prev].acct_next = o.acct_next;
-  } else {
-    as.head = o.acct_next;
-  }
-  if (o.acct_next != kNil) {
-    orders[o.acct_next].acct_prev = o.acct_prev;
-  }
+  const uint32_t last = as.open.back();
+  as.open[o.acct_pos] = last;
+  orders[last].acct_pos = o.acct_pos;
+  as.open.pop_back();
   --as.open_orders;
   if (!o.working) {
     --as.algo_orders;
@@ -553,14 +549,14 @@ static bool TriggersUp(Side side, OrderType type) {
   return (side == Side::kBuy) == stop_loss;
 }
 
-bool EngineState::StopTriggered(const Order& o, Price last) const {
-  return TriggersUp(o.side, o.type) ? last >= o.stop_price : last <= o.stop_price;
+bool EngineState::StopTriggered(Side side, OrderType type, Price stop, Price last) const {
+  return TriggersUp(side, type) ? last >= stop : last <= stop;
 }
 
 void EngineState::AddStop(uint32_t slot) {
   const Order& o = orders[slot];
   SymbolState& s = symbols[o.symbol];
-  const StopEntry e{o.stop_price, o.id, slot};
+  const StopEntry e{cold[slot].stop_price, o.id, slot};
   if (TriggersUp(o.side, o.type)) {
     auto it = std::upper_bound(s.stops_up.begin(), s.stops_up.end(), e,
                                [](const StopEntry& a, const StopEntry& b) {

@@ -164,7 +164,7 @@ SymbolConfig GetConfig(Reader& r) {
   return c;
 }
 
-void PutOrder(Writer& w, const Order& o, const ClientOrderId& cid) {
+void PutOrder(Writer& w, const Order& o, const OrderCold& c) {
   w.Put(o.id);
   w.Put(o.account);
   w.Put(o.side);
@@ -173,11 +173,11 @@ void PutOrder(Writer& w, const Order& o, const ClientOrderId& cid) {
   w.Put(o.stp);
   w.Put(o.status);
   for (int64_t v : {o.price.v, o.qty.v, o.executed.v, o.display.v, o.cum_quote.v, o.reserved.v,
-                    o.quote_qty.v, o.stop_price.v, o.iceberg_qty.v, o.list_id, o.time_ms,
+                    o.quote_qty.v, c.stop_price.v, o.iceberg_qty.v, c.list_id, c.time_ms,
                     o.update_ms}) {
     w.Put(v);
   }
-  w.Put(cid);
+  w.Put(c.client_id);
 }
 
 void PutSide(Writer& w, const EngineState& s, const BookSide& side) {
@@ -187,7 +187,7 @@ void PutSide(Writer& w, const EngineState& s, const BookSide& side) {
     w.Put(l.price);
     w.Put(static_cast<uint64_t>(l.count));
     for (uint32_t o = l.head; o != kNil; o = s.orders[o].next) {
-      PutOrder(w, s.orders[o], s.client_ids[o]);
+      PutOrder(w, s.orders[o], s.cold[o]);
     }
   }
 }
@@ -242,7 +242,7 @@ std::vector<std::byte> SerializeState(const EngineState& s) {
     for (const auto* stops : {&sym.stops_up, &sym.stops_down}) {
       w.Put(static_cast<uint64_t>(stops->size()));
       for (const StopEntry& e : *stops) {
-        PutOrder(w, s.orders[e.slot], s.client_ids[e.slot]);
+        PutOrder(w, s.orders[e.slot], s.cold[e.slot]);
       }
     }
   }
@@ -288,6 +288,7 @@ namespace {
 // Reads one order and gives it a slot with every index it belongs to. nullopt on bad data.
 std::optional<uint32_t> RestoreOrder(Reader& r, EngineState& s, SymbolId symbol) {
   Order o;
+  OrderCold c;
   o.id = r.Get<OrderId>();
   o.account = r.Get<uint32_t>();
   o.side = r.Get<Side>();
@@ -296,11 +297,12 @@ std::optional<uint32_t> RestoreOrder(Reader& r, EngineState& s, SymbolId symbol)
   o.stp = r.Get<StpMode>();
   o.status = r.Get<OrderStatus>();
   for (int64_t* v : {&o.price.v, &o.qty.v, &o.executed.v, &o.display.v, &o.cum_quote.v,
-                     &o.reserved.v, &o.quote_qty.v, &o.stop_price.v, &o.iceberg_qty.v,
-                     &o.list_id, &o.time_ms, &o.update_ms}) {
+                     &o.reserved.v, &o.quote_qty.v, &c.stop_price.v, &o.iceberg_qty.v,
+                     &c.list_id, &c.time_ms, &o.update_ms}) {
     *v = r.Get<int64_t>();
   }
-  const auto cid = r.GetFixed<ClientOrderId>();
+  c.client_id = r.GetFixed<ClientOrderId>();
+  const ClientOrderId& cid = c.client_id;
   if (!r.ok() || o.account == 0 || o.account >= s.accounts.size() || o.id <= 0 ||
       o.id >= s.next_order_id || s.order_index.Find(static_cast<uint64_t>(o.id)) != nullptr ||
       static_cast<uint8_t>(o.side) > 1 || static_cast<uint8_t>(o.type) > 6 ||
@@ -313,16 +315,16 @@ std::optional<uint32_t> RestoreOrder(Reader& r, EngineState& s, SymbolId symbol)
   o.quote_bal = s.acct_syms[o.acct_sym].quote_bal;
   const auto slot = static_cast<uint32_t>(s.orders.size());
   s.orders.push_back(o);
-  s.client_ids.push_back(cid);
+  o.has_client_id = !cid.empty();
+  s.orders.back().has_client_id = o.has_client_id;
+  s.cold.push_back(c);
   s.order_index.Put(static_cast<uint64_t>(o.id), slot);
   if (!cid.empty()) {
     s.client_index.Put(ClientKey{o.account, cid}, slot);
   }
   AccountSymbol& as = s.acct_syms[o.acct_sym];
-  Order& placed = s.orders[slot];
-  placed.acct_next = as.head;
-  if (as.head != kNil) s.orders[as.head].acct_prev = slot;
-  as.head = slot;
+  s.orders[slot].acct_pos = static_cast<uint32_t>(as.open.size());
+  as.open.push_back(slot);
   ++as.open_orders;
   return slot;
 }
@@ -459,7 +461,7 @@ bool RestoreBody(Reader& r, EngineState& s) {
         o.working = false;
         ++s.acct_syms[o.acct_sym].algo_orders;
         (up ? s.symbols[id].stops_up : s.symbols[id].stops_down)
-            .push_back(StopEntry{o.stop_price, o.id, *slot});
+            .push_back(StopEntry{s.cold[*slot].stop_price, o.id, *slot});
       }
     }
   }
@@ -476,7 +478,7 @@ bool RestoreBody(Reader& r, EngineState& s) {
     const auto ls = static_cast<uint32_t>(s.lists.size());
     for (int k = 0; k < 2; ++k) {
       const uint32_t* slot = s.order_index.Find(static_cast<uint64_t>(l.leg_ids[k]));
-      if (slot == nullptr || s.orders[*slot].list_id != l.id) return false;
+      if (slot == nullptr || s.cold[*slot].list_id != l.id) return false;
       l.legs[k] = *slot;
       s.orders[*slot].list = ls;
     }
@@ -580,8 +582,16 @@ std::string EngineState::CheckConsistency() const {
   });
   if (!err.empty()) return err;
   for (size_t i = 0; i < acct_syms.size(); ++i) {
-    if (open[i] != acct_syms[i].open_orders || algo[i] != acct_syms[i].algo_orders) {
+    const AccountSymbol& as = acct_syms[i];
+    if (open[i] != as.open_orders || algo[i] != as.algo_orders ||
+        static_cast<size_t>(as.open_orders) != as.open.size()) {
       return fail("open-order counts wrong");
+    }
+    for (size_t k = 0; k < as.open.size(); ++k) {
+      const Order& o = orders[as.open[k]];
+      if (o.acct_pos != k || o.acct_sym != i || o.id == 0) {
+        return fail("account open-order list inconsistent");
+      }
     }
   }
   std::vector<__int128> totals(assets.size(), 0);
@@ -671,8 +681,9 @@ namespace {
 
 OrderView View(const EngineState& s, uint32_t slot) {
   const Order& o = s.orders[slot];
+  const OrderCold& c = s.cold[slot];
   return OrderView{.order_id = o.id,
-                   .order_list_id = o.list_id,
+                   .order_list_id = c.list_id,
                    .account = s.accounts[o.account].id,
                    .symbol = o.symbol,
                    .side = o.side,
@@ -684,14 +695,14 @@ OrderView View(const EngineState& s, uint32_t slot) {
                    .price = o.price,
                    .qty = o.qty,
                    .quote_qty = o.quote_qty,
-                   .stop_price = o.stop_price,
+                   .stop_price = c.stop_price,
                    .iceberg_qty = o.iceberg_qty,
                    .executed_qty = o.executed,
                    .cum_quote_qty = o.cum_quote,
                    .reserved = o.reserved,
-                   .time_ms = o.time_ms,
+                   .time_ms = c.time_ms,
                    .update_ms = o.update_ms,
-                   .client_order_id = s.client_ids[slot]};
+                   .client_order_id = c.client_id};
 }
 
 }  // namespace
@@ -720,7 +731,7 @@ std::vector<OrderView> Engine::OpenOrders(AccountId account,
     if (symbol && *symbol != id) continue;
     const uint32_t* as = s.acct_sym_index.Find(Key2(*acct, id));
     if (as == nullptr) continue;
-    for (uint32_t o = s.acct_syms[*as].head; o != kNil; o = s.orders[o].acct_next) {
+    for (uint32_t o : s.acct_syms[*as].open) {
       out.push_back(View(s, o));
     }
   }

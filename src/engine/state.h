@@ -17,21 +17,19 @@ namespace spotex::engine {
 
 inline constexpr uint32_t kNil = UINT32_MAX;
 
-struct Order {
-  // Hot: touched while matching.
+// An open order's hot part: two cache lines, the first holding everything a cancel or a fill
+// reads. Data needed only at placement or for queries lives in OrderCold (same slot).
+struct alignas(64) Order {
+  // Line 1.
   uint32_t next = kNil;  // level queue
   uint32_t prev = kNil;
   uint32_t level = kNil;  // when in the book
   uint32_t account = 0;   // account slot
-  uint32_t base_bal = 0;  // balance slots
-  uint32_t quote_bal = 0;
   OrderId id = 0;
   Price price;
   Qty qty;        // original quantity (amend lowers it); 0 for MARKET by quote
   Qty executed;
   Qty display;    // visible part while in the book (iceberg slice, else all that remains)
-  Amount cum_quote;
-  Amount reserved;  // locked for this order: quote for BUY, base for SELL
   Side side = Side::kBuy;
   OrderType type = OrderType::kLimit;
   TimeInForce tif = TimeInForce::kNone;
@@ -39,24 +37,33 @@ struct Order {
   OrderStatus status = OrderStatus::kNew;
   bool in_book = false;
   bool working = false;  // false while an untriggered stop
-  // Cold.
+  bool has_client_id = false;
+  // Line 2.
+  Amount reserved;  // locked for this order: quote for BUY, base for SELL
+  Amount cum_quote;
+  uint32_t base_bal = 0;  // balance slots
+  uint32_t quote_bal = 0;
   SymbolId symbol = 0;
   uint32_t acct_sym = 0;  // AccountSymbol slot
-  uint32_t acct_next = kNil;  // the AccountSymbol's open-order list
-  uint32_t acct_prev = kNil;
-  uint32_t list = kNil;       // ListState slot while the list executes
-  Amount quote_qty;
-  Price stop_price;
+  uint32_t acct_pos = 0;  // index in AccountSymbol::open
+  uint32_t list = kNil;   // ListState slot while the list executes
   Qty iceberg_qty;
-  OrderListId list_id = -1;
-  TimeMs time_ms = 0;
   TimeMs update_ms = 0;
+  Amount quote_qty;  // MARKET by quote: what to spend (BUY) or receive (SELL)
 
   Qty Remaining() const { return qty - executed; }
   bool IsPriced() const {
     return type == OrderType::kLimit || type == OrderType::kLimitMaker ||
            type == OrderType::kStopLossLimit || type == OrderType::kTakeProfitLimit;
   }
+};
+static_assert(sizeof(Order) == 128);
+
+struct OrderCold {
+  Price stop_price;
+  OrderListId list_id = -1;
+  TimeMs time_ms = 0;
+  ClientOrderId client_id;
 };
 
 struct Level {
@@ -119,7 +126,7 @@ struct AccountSymbol {
   SymbolId symbol = 0;
   uint32_t base_bal = 0;  // balance slots of this account in the symbol's assets
   uint32_t quote_bal = 0;
-  uint32_t head = kNil;  // open orders (any state), intrusive via Order::acct_next
+  std::vector<uint32_t> open;  // slots of its open orders (any state), unordered
   int32_t open_orders = 0;
   int32_t algo_orders = 0;  // untriggered stops
   int32_t book_orders[2] = {0, 0};  // resting, per side
@@ -196,7 +203,7 @@ class EngineState {
   std::vector<AccountSymbol> acct_syms;
   FlatMap<uint64_t, uint32_t> acct_sym_index;  // (account slot << 32 | symbol)
   std::vector<Order> orders;
-  std::vector<ClientOrderId> client_ids;  // per order slot
+  std::vector<OrderCold> cold;  // per order slot
   std::vector<uint32_t> free_orders;
   FlatMap<uint64_t, uint32_t, SequentialHash> order_index;  // order id -> slot
   FlatMap<ClientKey, uint32_t, ClientKeyHash> client_index;
@@ -280,7 +287,7 @@ class EngineState {
   void Unlock(Order& o, Amount amount);
   void AddStop(uint32_t slot);
   void RemoveStop(const Order& o);
-  bool StopTriggered(const Order& o, Price last) const;
+  bool StopTriggered(Side side, OrderType type, Price stop, Price last) const;
   void Activate(uint32_t slot);
   void OnListLegEvent(uint32_t slot, bool triggered, bool canceled);
   Amount WalkBuyCost(const SymbolState& s, Qty qty) const;
