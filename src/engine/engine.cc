@@ -248,33 +248,52 @@ RejectCode EngineState::ValidateNewOrder(const NewOrder& o, int extra_orders,
                       o.type == OrderType::kStopLossLimit ||
                       o.type == OrderType::kTakeProfitLimit;
   const bool market_like = IsMarketLike(o.type);
-  // Shape by type.
-  if (o.type == OrderType::kLimitMaker || o.type == OrderType::kMarket ||
-      o.type == OrderType::kStopLoss || o.type == OrderType::kTakeProfit) {
-    if (o.tif != TimeInForce::kNone) return RejectCode::kTimeInForceNotRequired;
-  } else if (o.tif == TimeInForce::kNone) {
-    return RejectCode::kMissingTimeInForce;
-  }
-  if (priced && o.price.v == 0) return RejectCode::kMissingPrice;
-  if (!priced && o.price.v != 0) return RejectCode::kParamNotRequired;
-  if (IsStopType(o.type) && o.stop_price.v == 0) return RejectCode::kMissingStopPrice;
-  if (!IsStopType(o.type) && o.stop_price.v != 0) return RejectCode::kParamNotRequired;
   const bool by_quote = o.type == OrderType::kMarket && o.quote_qty.v > 0;
-  if (o.type == OrderType::kMarket) {
-    if (o.qty.v == 0 && o.quote_qty.v == 0) return RejectCode::kMissingQtyOrQuoteQty;
-    if (o.qty.v != 0 && o.quote_qty.v != 0) return RejectCode::kUnsupportedCombination;
-    if (by_quote && !s.cfg.quote_order_qty_market_allowed) return RejectCode::kQuoteQtyNotAllowed;
-  } else {
-    if (o.quote_qty.v != 0) return RejectCode::kParamNotRequired;
-    if (o.qty.v == 0) return RejectCode::kMissingQuantity;
+  // Shape by type (docs/engine-semantics.md step 3).
+  const bool tif_sent = o.tif != TimeInForce::kNone;
+  switch (o.type) {
+    case OrderType::kLimit:
+    case OrderType::kLimitMaker:
+      if (o.type == OrderType::kLimit && !tif_sent) return RejectCode::kMissingTimeInForce;
+      if (o.type == OrderType::kLimitMaker && tif_sent) return RejectCode::kTimeInForceNotRequired;
+      if (o.price.v == 0) return RejectCode::kMissingPrice;
+      if (o.qty.v == 0) return RejectCode::kMissingQuantity;
+      if (o.quote_qty.v != 0 || o.stop_price.v != 0) return RejectCode::kParamNotRequired;
+      break;
+    case OrderType::kMarket:
+      if (tif_sent) return RejectCode::kTimeInForceNotRequired;
+      if (o.price.v != 0 || o.stop_price.v != 0 || o.iceberg_qty.v != 0) {
+        return RejectCode::kParamNotRequired;
+      }
+      if (o.qty.v == 0 && o.quote_qty.v == 0) return RejectCode::kMissingQtyOrQuoteQty;
+      if (o.qty.v != 0 && o.quote_qty.v != 0) return RejectCode::kUnsupportedCombination;
+      if (by_quote && !s.cfg.quote_order_qty_market_allowed) return RejectCode::kQuoteQtyNotAllowed;
+      break;
+    case OrderType::kStopLoss:
+    case OrderType::kTakeProfit:
+      if (tif_sent) return RejectCode::kTimeInForceNotRequired;
+      if (o.stop_price.v == 0) return RejectCode::kMissingStopPrice;
+      if (o.qty.v == 0) return RejectCode::kMissingQuantity;
+      if (o.price.v != 0 || o.quote_qty.v != 0 || o.iceberg_qty.v != 0) {
+        return RejectCode::kParamNotRequired;
+      }
+      break;
+    case OrderType::kStopLossLimit:
+    case OrderType::kTakeProfitLimit:
+      if (!tif_sent) return RejectCode::kMissingTimeInForce;
+      if (o.stop_price.v == 0) return RejectCode::kMissingStopPrice;
+      if (o.price.v == 0) return RejectCode::kMissingPrice;
+      if (o.qty.v == 0) return RejectCode::kMissingQuantity;
+      if (o.quote_qty.v != 0) return RejectCode::kParamNotRequired;
+      break;
   }
   // Iceberg.
   if (o.iceberg_qty.v > 0) {
-    if (!s.cfg.iceberg_allowed || f.iceberg_parts == 0) return RejectCode::kIcebergNotAllowed;
+    if (!s.cfg.iceberg_allowed) return RejectCode::kIcebergNotAllowed;
     if (!priced) return RejectCode::kUnsupportedCombination;
-    if (o.type != OrderType::kLimitMaker && o.tif != TimeInForce::kGtc) {
-      return RejectCode::kUnsupportedCombination;
-    }
+    const TimeInForce need =
+        o.type == OrderType::kLimitMaker ? TimeInForce::kNone : TimeInForce::kGtc;
+    if (o.tif != need) return RejectCode::kUnsupportedCombination;
     if (o.iceberg_qty >= o.qty) return RejectCode::kIcebergExceedsQty;
   }
   // PRICE_FILTER.
@@ -288,8 +307,9 @@ RejectCode EngineState::ValidateNewOrder(const NewOrder& o, int extra_orders,
   // LOT_SIZE / MARKET_LOT_SIZE.
   if (market_like) {
     if (o.qty.v > 0) {
-      const Qty min = f.market_min_qty.v > 0 ? f.market_min_qty : f.min_qty;
-      const Qty max = f.market_max_qty.v > 0 ? f.market_max_qty : f.max_qty;
+      // A zero MARKET_LOT_SIZE min or max disables that bound; only the step falls back.
+      const Qty min = f.market_min_qty;
+      const Qty max = f.market_max_qty;
       if (o.qty < min || (max.v > 0 && o.qty > max) || !OnGrid(o.qty.v, MarketStep(s).v)) {
         return RejectCode::kFilterMarketLotSize;
       }
@@ -678,6 +698,9 @@ ApplyResult EngineState::DoAmend(const AmendOrder& c) {
     const SymbolFilters& f = s.cfg.filters;
     if (!s.cfg.amend_allowed) {
       code = RejectCode::kAmendNotAllowed;
+    } else if (o.list != kNil) {
+      // Both legs of a list share one reserve; amending one would leave the other wrong.
+      code = RejectCode::kAmendOrderListLeg;
     } else if (!ValidClientId(c.new_client_order_id)) {
       code = RejectCode::kInvalidClientOrderId;
     } else if (c.new_qty.v <= 0) {
@@ -722,8 +745,9 @@ ApplyResult EngineState::DoAmend(const AmendOrder& c) {
   }
   o.update_ms = now_ms;
   if (c.new_qty <= o.executed) {
+    // Nothing left to trade: the order is done. Leave qty as it is until it has left the
+    // book, which subtracts its remaining quantity from the level.
     e.status = OrderStatus::kFilled;
-    o.qty = o.executed;
     o.status = OrderStatus::kFilled;
     FinishOrder(slot);
     return r;

@@ -78,7 +78,7 @@ struct OrderAccepted {
   OrderType type;
   TimeInForce tif;
   StpMode stp;          // the effective mode (never kDefault)
-  OrderStatus status;   // kNew, or kPendingNew for ...
+  OrderStatus status;   // kNew (untriggered stops too: see `working`)
   bool working;         // false for an untriggered stop
   Price price;
   Qty qty;

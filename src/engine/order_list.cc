@@ -34,6 +34,18 @@ Price LegPrice(const OcoLeg& leg) {
 
 }  // namespace
 
+// List client ids are unique among an account's open lists (DoPlaceOco enforces it), so the
+// scan finds at most one match and its result does not depend on the map's slot order.
+uint32_t EngineState::FindListByClientId(uint32_t account, const ClientOrderId& id) const {
+  uint32_t found = kNil;
+  list_index.ForEach([&](uint64_t, uint32_t s) {
+    if (lists[s].account == account && lists[s].client_id == id) {
+      found = s;
+    }
+  });
+  return found;
+}
+
 ApplyResult EngineState::DoPlaceOco(const PlaceOco& c) {
   ApplyResult r;
   RejectCode code = RejectCode::kNone;
@@ -62,6 +74,9 @@ ApplyResult EngineState::DoPlaceOco(const PlaceOco& c) {
     } else if (!c.above.client_order_id.empty() &&
                c.above.client_order_id == c.below.client_order_id) {
       code = RejectCode::kDuplicateOrder;
+    } else if (!c.list_client_order_id.empty() &&
+               FindListByClientId(*acct, c.list_client_order_id) != kNil) {
+      code = RejectCode::kDuplicateOrder;  // unique among the account's open lists
     }
   }
   if (code == RejectCode::kNone) {
@@ -148,12 +163,7 @@ ApplyResult EngineState::DoCancelList(const CancelOrderList& c) {
         found = *s;
       }
     } else {
-      // Few lists are open at once; a scan for the unique match is fine and order-independent.
-      list_index.ForEach([&](uint64_t, uint32_t s) {
-        if (lists[s].account == *acct && lists[s].client_id == c.list_client_order_id) {
-          found = s;
-        }
-      });
+      found = FindListByClientId(*acct, c.list_client_order_id);
     }
     if (found == kNil || lists[found].account != *acct || lists[found].symbol != c.symbol ||
         (!c.list_client_order_id.empty() &&

@@ -88,6 +88,8 @@ BinanceError ToBinance(RejectCode code) {
       return {-2038, 400, "Order amend (quantity increase) is not supported."};
     case RejectCode::kAmendNoChange:
       return {-2038, 400, "The requested action would change no state; rejecting"};
+    case RejectCode::kAmendOrderListLeg:
+      return {-2038, 400, "Order amend is not supported for orders in an order list."};
     case RejectCode::kUnknownAccount:
       return {-2015, 401, "Invalid API-key, IP, or permissions for action."};
     case RejectCode::kUnknownAsset:
@@ -134,7 +136,7 @@ std::string_view ToString(RejectCode code) {
     SPOTEX_CASE(kCancelReplaceNotAllowed) SPOTEX_CASE(kUnsupportedCombination)
     SPOTEX_CASE(kWouldTrigger) SPOTEX_CASE(kIcebergExceedsQty) SPOTEX_CASE(kAccountFrozen)
     SPOTEX_CASE(kUnknownOrder) SPOTEX_CASE(kCancelRestricted) SPOTEX_CASE(kUnknownOrderList)
-    SPOTEX_CASE(kAmendNotAllowed) SPOTEX_CASE(kAmendQtyIncrease) SPOTEX_CASE(kAmendNoChange)
+    SPOTEX_CASE(kAmendNotAllowed) SPOTEX_CASE(kAmendQtyIncrease) SPOTEX_CASE(kAmendNoChange) SPOTEX_CASE(kAmendOrderListLeg)
     SPOTEX_CASE(kUnknownAccount) SPOTEX_CASE(kUnknownAsset) SPOTEX_CASE(kDuplicateAsset)
     SPOTEX_CASE(kDuplicateSymbol) SPOTEX_CASE(kDuplicateAccount) SPOTEX_CASE(kBadAssetConfig)
     SPOTEX_CASE(kBadSymbolConfig) SPOTEX_CASE(kBadFees) SPOTEX_CASE(kOverflow)

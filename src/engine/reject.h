@@ -64,6 +64,7 @@ enum class RejectCode : uint16_t {
   kAmendNotAllowed,
   kAmendQtyIncrease,
   kAmendNoChange,
+  kAmendOrderListLeg,
   // -2015 account
   kUnknownAccount,
   // administrative commands (-1130 "Data sent for parameter ... is not valid.")

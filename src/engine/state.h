@@ -317,6 +317,7 @@ class EngineState {
   void CancelOrderSlot(uint32_t slot, const ClientOrderId* cancel_id);
   void EmitAccountUpdated(uint32_t account_slot);
   void EmitListStatus(const ListState& l, ListStatus status);
+  uint32_t FindListByClientId(uint32_t account, const ClientOrderId& id) const;
   uint32_t OpenAccountSlot(AccountId id);
 
   std::string CheckConsistency() const;

@@ -1,5 +1,7 @@
 #include "engine/types.h"
 
+#include "engine/event.h"
+
 namespace spotex::engine {
 namespace {
 
@@ -124,6 +126,27 @@ std::string_view ToString(SymbolStatus v) {
     case SymbolStatus::kTrading: return "TRADING";
     case SymbolStatus::kHalt: return "HALT";
     case SymbolStatus::kBreak: return "BREAK";
+  }
+  return "?";
+}
+
+std::string_view ToString(EventType t) {
+  switch (t) {
+    case EventType::kCommandRejected: return "CommandRejected";
+    case EventType::kOrderAccepted: return "OrderAccepted";
+    case EventType::kOrderUpdate: return "OrderUpdate";
+    case EventType::kOrderCanceledBy: return "OrderCanceledBy";
+    case EventType::kOrderAmended: return "OrderAmended";
+    case EventType::kTrade: return "Trade";
+    case EventType::kPreventedMatch: return "PreventedMatch";
+    case EventType::kBalanceChanged: return "BalanceChanged";
+    case EventType::kBookLevel: return "BookLevel";
+    case EventType::kOrderList: return "OrderList";
+    case EventType::kTransfer: return "Transfer";
+    case EventType::kAssetAdded: return "AssetAdded";
+    case EventType::kSymbolAdded: return "SymbolAdded";
+    case EventType::kSymbolStatusChanged: return "SymbolStatusChanged";
+    case EventType::kAccountUpdated: return "AccountUpdated";
   }
   return "?";
 }

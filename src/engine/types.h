@@ -54,7 +54,7 @@ enum class OrderStatus : uint8_t {
   kRejected = 4,
   kExpired = 5,
   kExpiredInMatch = 6,
-  kPendingNew = 7,  // an untriggered leg of an order list, as Binance reports it
+  kPendingNew = 7,  // Binance's status for pending OTO legs; Spotex has no OTO lists yet
 };
 
 // executionReport "x".
