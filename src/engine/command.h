@@ -38,7 +38,7 @@ struct SymbolFilters {
   // 0 disables the filter.
   int64_t bid_multiplier_up_e8 = 0, bid_multiplier_down_e8 = 0;
   int64_t ask_multiplier_up_e8 = 0, ask_multiplier_down_e8 = 0;
-  // ICEBERG_PARTS (0 = icebergs not allowed)
+  // ICEBERG_PARTS: ceil(qty / icebergQty) must not exceed it (0: every iceberg fails it)
   int32_t iceberg_parts = 10;
   // MAX_NUM_ORDERS / MAX_NUM_ALGO_ORDERS per account on this symbol (0 = no limit)
   int32_t max_num_orders = 200;

@@ -189,7 +189,7 @@ ApplyResult EngineState::Apply(const Command& cmd) {
     return r;
   }
   last_seq = cmd.seq;
-  now_ms = cmd.time_ms;
+  now_ms = std::max(now_ms, cmd.time_ms);  // the engine clock never goes backwards (nor below 0)
   r = std::visit(
       [this](const auto& c) -> ApplyResult {
         using T = std::decay_t<decltype(c)>;
@@ -406,7 +406,7 @@ RejectCode EngineState::ValidateNewOrder(const NewOrder& o, int extra_orders,
   // Reserve.
   Amount r;
   if (o.side == Side::kSell) {
-    r = by_quote ? Amount(WalkSellBase(s, o.quote_qty, MarketStep(s)).v) : Amount(o.qty.v);
+    r = by_quote ? Amount(WalkSellBase(s, o.quote_qty, f.step_size).v) : Amount(o.qty.v);
   } else if (priced) {
     const auto n = core::Narrow(static_cast<__int128>(o.price.v) * o.qty.v / s.base_unit);
     if (!n) return RejectCode::kOverflow;
@@ -806,8 +806,6 @@ ApplyResult EngineState::DoAddAsset(const AddAsset& c) {
   return r;
 }
 
-namespace {
-
 RejectCode CheckSymbolConfig(const SymbolConfig& c, const std::vector<AssetState>& assets) {
   if (!ValidName(c.name)) return RejectCode::kBadSymbolConfig;
   if (c.base_asset >= assets.size() || c.quote_asset >= assets.size()) {
@@ -848,8 +846,6 @@ RejectCode CheckSymbolConfig(const SymbolConfig& c, const std::vector<AssetState
   }
   return RejectCode::kNone;
 }
-
-}  // namespace
 
 ApplyResult EngineState::DoAddSymbol(const AddSymbol& c) {
   ApplyResult r;
@@ -927,13 +923,10 @@ ApplyResult EngineState::DoDeposit(const Deposit& c) {
     code = RejectCode::kUnknownAsset;
   } else if (c.amount.v <= 0) {
     code = RejectCode::kInvalidQuantity;
-  } else {
-    const uint32_t* bal = balance_index.Find(Key2(*acct, c.asset));
-    const int64_t free = bal ? balances[*bal].free.v : 0;
-    const int64_t locked = bal ? balances[*bal].locked.v : 0;
-    if (static_cast<__int128>(free) + locked + c.amount.v > INT64_MAX) {
-      code = RejectCode::kOverflow;
-    }
+  } else if (assets[c.asset].net_deposits + c.amount.v > INT64_MAX) {
+    // Every balance of an asset is part of its net deposits, so capping those at int64 means
+    // no settlement can ever overflow a balance.
+    code = RejectCode::kAmountOverflow;
   }
   if (code != RejectCode::kNone) {
     Reject(code, CommandPart::kWhole, c.account, command_index, nullptr);

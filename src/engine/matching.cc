@@ -375,13 +375,12 @@ void EngineState::Fill(uint32_t ts, uint32_t ms, uint32_t li, Qty q) {
   if (!by_quote) {
     taker_done = t.Remaining().v == 0;
   } else if (t.side == Side::kBuy) {
-    taker_done =
-        FloorStep(static_cast<__int128>(t.reserved.v) * s.base_unit / px.v, MarketStep(s).v) == 0;
+    taker_done = FloorStep(static_cast<__int128>(t.reserved.v) * s.base_unit / px.v,
+                           s.cfg.filters.step_size.v) == 0;
   } else {
     const int64_t quote_left = t.quote_qty.v - t.cum_quote.v;
-    taker_done = t.reserved.v == 0 ||
-                 FloorStep(static_cast<__int128>(quote_left) * s.base_unit / px.v,
-                           MarketStep(s).v) == 0;
+    taker_done = FloorStep(static_cast<__int128>(quote_left) * s.base_unit / px.v,
+                           s.cfg.filters.step_size.v) == 0;
   }
   t.status = taker_done ? OrderStatus::kFilled : OrderStatus::kPartiallyFilled;
   RecordTrade(s, px, q, Amount(notional));
@@ -449,7 +448,7 @@ MatchStop EngineState::Match(uint32_t ts) {
   BookSide& opp = s.SideOf(Opposite(t.side));
   const bool market = IsMarketLike(t.type);
   const bool by_quote = t.type == OrderType::kMarket && t.quote_qty.v > 0;
-  const int64_t step = MarketStep(s).v;
+  const int64_t step = s.cfg.filters.step_size.v;  // fills are multiples of the LOT_SIZE step
   while (true) {
     if (t.status == OrderStatus::kFilled) {
       return MatchStop::kFilled;
@@ -650,6 +649,14 @@ void EngineState::Activate(uint32_t slot) {
     b.free -= cost;
     b.locked += cost;
     o.reserved = cost;
+  } else if (o.IsPriced() && o.side == Side::kBuy) {
+    // An OCO stop leg may hold more than its own limit price needs (the list reserved the
+    // larger of the two legs' needs): the excess goes back to free.
+    const Amount need(static_cast<int64_t>(static_cast<__int128>(o.price.v) * o.Remaining().v /
+                                           symbols[o.symbol].base_unit));
+    if (o.reserved > need) {
+      Unlock(o, o.reserved - need);
+    }
   }
   RunTaker(slot);
 }

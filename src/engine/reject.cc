@@ -107,6 +107,8 @@ BinanceError ToBinance(RejectCode code) {
     case RejectCode::kBadFees:
       return {-1130, 400, "Data sent for parameter 'commission' is not valid."};
     case RejectCode::kOverflow: return {-1013, 400, "Filter failure: NOTIONAL"};
+    case RejectCode::kAmountOverflow:
+      return {-1130, 400, "Data sent for parameter 'amount' is not valid."};
     case RejectCode::kCount: break;
   }
   return {-1000, 500, "An unknown error occurred while processing the request."};
@@ -139,7 +141,7 @@ std::string_view ToString(RejectCode code) {
     SPOTEX_CASE(kAmendNotAllowed) SPOTEX_CASE(kAmendQtyIncrease) SPOTEX_CASE(kAmendNoChange) SPOTEX_CASE(kAmendOrderListLeg)
     SPOTEX_CASE(kUnknownAccount) SPOTEX_CASE(kUnknownAsset) SPOTEX_CASE(kDuplicateAsset)
     SPOTEX_CASE(kDuplicateSymbol) SPOTEX_CASE(kDuplicateAccount) SPOTEX_CASE(kBadAssetConfig)
-    SPOTEX_CASE(kBadSymbolConfig) SPOTEX_CASE(kBadFees) SPOTEX_CASE(kOverflow)
+    SPOTEX_CASE(kBadSymbolConfig) SPOTEX_CASE(kBadFees) SPOTEX_CASE(kOverflow) SPOTEX_CASE(kAmountOverflow)
     SPOTEX_CASE(kCount)
 #undef SPOTEX_CASE
   }

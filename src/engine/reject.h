@@ -76,6 +76,7 @@ enum class RejectCode : uint16_t {
   kBadSymbolConfig,
   kBadFees,
   kOverflow,
+  kAmountOverflow,
   kCount,  // not a code
 };
 

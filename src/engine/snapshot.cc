@@ -10,8 +10,10 @@ namespace {
 
 constexpr char kMagic[8] = {'S', 'P', 'X', 'S', 'N', 'A', 'P', '1'};
 constexpr uint32_t kVersion = 1;
-// magic + version + last_seq + now_ms: log position, not trading state, so not hashed.
-constexpr size_t kHeaderSize = 8 + 4 + 8 + 8;
+// magic, version, checksum (FNV-1a 64 of every byte after it), then last_seq and now_ms: the
+// log position, not trading state, so the state hash leaves the whole header out.
+constexpr size_t kChecksumAt = 8 + 4;
+constexpr size_t kHeaderSize = kChecksumAt + 8 + 8 + 8;
 
 constexpr uint64_t Key2(uint32_t a, uint32_t b) { return (uint64_t{a} << 32) | b; }
 
@@ -107,6 +109,14 @@ class Reader {
   bool ok_ = true;
 };
 
+uint64_t Fnv1a(std::span<const std::byte> bytes) {
+  uint64_t h = 1469598103934665603ULL;
+  for (std::byte b : bytes) {
+    h = (h ^ static_cast<uint8_t>(b)) * 1099511628211ULL;
+  }
+  return h;
+}
+
 void PutConfig(Writer& w, const SymbolConfig& c) {
   const SymbolFilters& f = c.filters;
   w.Put(c.name);
@@ -197,6 +207,7 @@ std::vector<std::byte> SerializeState(const EngineState& s) {
   w.out.reserve(1 << 16);
   for (char c : kMagic) w.Put(c);
   w.Put(kVersion);
+  w.Put(uint64_t{0});  // checksum, filled in below
   w.Put(s.last_seq);
   w.Put(s.now_ms);
   // Body (hashed).
@@ -260,15 +271,9 @@ std::vector<std::byte> SerializeState(const EngineState& s) {
     w.Put(l->time_ms);
     w.Put(l->client_id);
   }
+  const uint64_t sum = Fnv1a(std::span(w.out).subspan(kChecksumAt + 8));
+  std::memcpy(w.out.data() + kChecksumAt, &sum, sizeof(sum));
   return std::move(w.out);
-}
-
-uint64_t Fnv1a(std::span<const std::byte> bytes) {
-  uint64_t h = 1469598103934665603ULL;
-  for (std::byte b : bytes) {
-    h = (h ^ static_cast<uint8_t>(b)) * 1099511628211ULL;
-  }
-  return h;
 }
 
 }  // namespace
@@ -303,11 +308,26 @@ std::optional<uint32_t> RestoreOrder(Reader& r, EngineState& s, SymbolId symbol)
   }
   c.client_id = r.GetFixed<ClientOrderId>();
   const ClientOrderId& cid = c.client_id;
+  // Everything Apply would have refused to create is refused here too: a snapshot is input.
   if (!r.ok() || o.account == 0 || o.account >= s.accounts.size() || o.id <= 0 ||
       o.id >= s.next_order_id || s.order_index.Find(static_cast<uint64_t>(o.id)) != nullptr ||
       static_cast<uint8_t>(o.side) > 1 || static_cast<uint8_t>(o.type) > 6 ||
-      o.executed.v < 0 || o.executed > o.qty || o.reserved.v < 0) {
+      static_cast<uint8_t>(o.tif) > 3 || o.stp == StpMode::kDefault ||
+      static_cast<uint8_t>(o.stp) > 4 ||
+      (o.status != OrderStatus::kNew && o.status != OrderStatus::kPartiallyFilled) ||
+      o.price.v < 0 || o.qty.v <= 0 || o.executed.v < 0 || o.executed >= o.qty ||
+      o.display.v < 0 || o.reserved.v < 0 || o.cum_quote.v < 0 || o.quote_qty.v != 0 ||
+      o.iceberg_qty.v < 0 || c.stop_price.v < 0 ||
+      (IsStopType(o.type) != (c.stop_price.v > 0)) || c.list_id < -1 || c.list_id == 0 ||
+      c.list_id >= s.next_list_id || !(o.IsPriced() == (o.price.v > 0))) {
     return std::nullopt;
+  }
+  if (!cid.empty()) {
+    ClientOrderId probe;
+    if (!probe.Assign(cid.view()) ||
+        s.client_index.Find(ClientKey{o.account, cid}) != nullptr) {
+      return std::nullopt;
+    }
   }
   o.symbol = symbol;
   o.acct_sym = s.AcctSymSlot(o.account, symbol);
@@ -386,6 +406,11 @@ bool RestoreBody(Reader& r, EngineState& s) {
                      &s.default_maker_e8, &s.default_taker_e8}) {
     *v = r.Get<int64_t>();
   }
+  if (s.next_order_id < 1 || s.next_list_id < 1 || s.next_trade_id < 1 ||
+      s.next_prevented_id < 1 || s.default_maker_e8 < 0 || s.default_maker_e8 >= core::kRateOne ||
+      s.default_taker_e8 < 0 || s.default_taker_e8 >= core::kRateOne) {
+    return false;
+  }
   const uint64_t n_assets = r.GetCount(21);
   for (uint64_t i = 0; i < n_assets && r.ok(); ++i) {
     AssetState a;
@@ -407,7 +432,11 @@ bool RestoreBody(Reader& r, EngineState& s) {
     a.own_fees = r.GetBool();
     a.frozen = r.GetBool();
     a.stp = r.Get<StpMode>();
-    if (s.account_index.Find(a.id) != nullptr || (i == 0) != (a.id == kFeeAccount)) return false;
+    if (s.account_index.Find(a.id) != nullptr || (i == 0) != (a.id == kFeeAccount) ||
+        a.maker_rate_e8 < 0 || a.maker_rate_e8 >= core::kRateOne || a.taker_rate_e8 < 0 ||
+        a.taker_rate_e8 >= core::kRateOne || static_cast<uint8_t>(a.stp) > 4) {
+      return false;
+    }
     s.account_index.Put(a.id, static_cast<uint32_t>(s.accounts.size()));
     s.accounts.push_back(a);
   }
@@ -418,8 +447,8 @@ bool RestoreBody(Reader& r, EngineState& s) {
     b.asset = r.Get<AssetId>();
     b.free = r.GetStrong<Amount>();
     b.locked = r.GetStrong<Amount>();
-    if (b.account >= s.accounts.size() || b.asset >= s.assets.size() ||
-        s.balance_index.Find(Key2(b.account, b.asset)) != nullptr) {
+    if (b.account >= s.accounts.size() || b.asset >= s.assets.size() || b.free.v < 0 ||
+        b.locked.v < 0 || s.balance_index.Find(Key2(b.account, b.asset)) != nullptr) {
       return false;
     }
     s.balance_index.Put(Key2(b.account, b.asset), static_cast<uint32_t>(s.balances.size()));
@@ -433,14 +462,13 @@ bool RestoreBody(Reader& r, EngineState& s) {
     const auto id = static_cast<SymbolId>(s.symbols.size());
     SymbolState& sym = s.symbols.emplace_back();
     sym.cfg = GetConfig(r);
-    if (sym.cfg.base_asset >= s.assets.size() || sym.cfg.quote_asset >= s.assets.size() ||
-        sym.cfg.filters.avg_price_mins < 1 || sym.cfg.filters.avg_price_mins > 1440 ||
-        sym.cfg.filters.step_size.v <= 0 || sym.cfg.filters.tick_size.v <= 0) {
+    if (!r.ok() || CheckSymbolConfig(sym.cfg, s.assets) != RejectCode::kNone) {
       return false;
     }
     sym.base_unit = core::Pow10(s.assets[sym.cfg.base_asset].scale);
     sym.update_id = r.Get<UpdateId>();
     sym.last_price = r.GetStrong<Price>();
+    if (sym.update_id < 0 || sym.last_price.v < 0) return false;
     const uint64_t n_buckets = r.GetCount(32);
     if (n_buckets != static_cast<uint64_t>(sym.cfg.filters.avg_price_mins)) return false;
     for (uint64_t k = 0; k < n_buckets; ++k) {
@@ -448,6 +476,11 @@ bool RestoreBody(Reader& r, EngineState& s) {
       b.minute = r.Get<int64_t>();
       b.quote = r.Get128();
       b.qty = r.Get<int64_t>();
+      // Sums of at most a day of int64 trades: far below 2^100, so AvgPrice cannot overflow.
+      if (b.minute < -1 || b.quote < 0 || b.quote > (static_cast<__int128>(1) << 100) ||
+          b.qty < 0) {
+        return false;
+      }
       sym.buckets.push_back(b);
     }
     if (!RestoreSide(r, s, id, Side::kBuy) || !RestoreSide(r, s, id, Side::kSell)) return false;
@@ -475,10 +508,19 @@ bool RestoreBody(Reader& r, EngineState& s) {
     l.leg_ids[1] = r.Get<OrderId>();
     l.time_ms = r.Get<TimeMs>();
     l.client_id = r.GetFixed<ClientOrderId>();
+    if (!r.ok() || l.id <= 0 || l.id >= s.next_list_id || l.account == 0 ||
+        l.account >= s.accounts.size() || l.symbol >= s.symbols.size() ||
+        s.list_index.Find(static_cast<uint64_t>(l.id)) != nullptr ||
+        l.leg_ids[0] == l.leg_ids[1]) {
+      return false;
+    }
     const auto ls = static_cast<uint32_t>(s.lists.size());
     for (int k = 0; k < 2; ++k) {
       const uint32_t* slot = s.order_index.Find(static_cast<uint64_t>(l.leg_ids[k]));
-      if (slot == nullptr || s.cold[*slot].list_id != l.id) return false;
+      if (slot == nullptr || s.cold[*slot].list_id != l.id ||
+          s.orders[*slot].account != l.account || s.orders[*slot].symbol != l.symbol) {
+        return false;
+      }
       l.legs[k] = *slot;
       s.orders[*slot].list = ls;
     }
@@ -497,6 +539,9 @@ std::expected<Engine, Engine::RestoreError> Engine::Restore(std::span<const std:
   }
   Reader r(bytes.subspan(sizeof(kMagic)));
   if (r.Get<uint32_t>() != kVersion) return std::unexpected(RestoreError::kBadVersion);
+  if (r.Get<uint64_t>() != Fnv1a(bytes.subspan(kChecksumAt + 8))) {
+    return std::unexpected(RestoreError::kCorrupt);
+  }
   Engine e;
   EngineState& s = *e.state_;
   s.last_seq = r.Get<Seq>();

@@ -174,6 +174,9 @@ struct ClientKeyHash {
   }
 };
 
+// Validates a symbol listing (AddSymbol, and snapshots on restore).
+RejectCode CheckSymbolConfig(const SymbolConfig& c, const std::vector<AssetState>& assets);
+
 // Why a taker stopped matching.
 enum class MatchStop : uint8_t { kFilled, kNoCross, kBookEmpty, kCapped, kQuoteDone, kStp };
 

@@ -353,7 +353,7 @@ __int128 RefEngine::BaseWalk(const RefSymbol& s, int64_t quote) const {
   __int128 quote_left = quote;
   for (auto it = s.bids.rbegin(); it != s.bids.rend() && quote_left > 0; ++it) {
     const int64_t p = it->first;
-    const __int128 max = FloorStep(quote_left * BaseUnit(s) / p, MarketStep(s));
+    const __int128 max = FloorStep(quote_left * BaseUnit(s) / p, s.cfg.filters.step_size.v);
     if (max == 0) {
       break;
     }
@@ -505,13 +505,14 @@ RefEngine::Result RefEngine::Apply(const Command& cmd) {
   touched_levels_.clear();
   traded_ = false;
   seq_ = cmd.seq;
-  now_ = cmd.time_ms;
   const auto index = static_cast<uint8_t>(cmd.body.index());
   if (cmd.seq <= last_seq_) {
     // AMBIGUITY (engine's reading): a stale seq is rejected with account 0 and no client id.
     Reject(0, RejectCode::kInvalidParameter, CommandPart::kWhole, index, ClientOrderId{});
     return {RejectCode::kInvalidParameter};
   }
+  now_ = std::max(now_, cmd.time_ms);  // the engine clock never goes backwards
+
   Result r = std::visit(
       [&](const auto& c) -> Result {
         using T = std::decay_t<decltype(c)>;
@@ -1060,7 +1061,7 @@ RefEngine::MatchEnd RefEngine::Match(OrderId id) {
   const bool market = IsMarketLike(t.type);
   const bool by_quote = market && t.quote_qty > 0;
   const int64_t bu = BaseUnit(s);
-  const int64_t mstep = MarketStep(s);
+  const int64_t mstep = s.cfg.filters.step_size.v;  // fills are multiples of the LOT_SIZE step
   for (;;) {
     if (t.status == OrderStatus::kFilled) {
       return {MatchEnd::kFilled, 0};
@@ -1124,11 +1125,11 @@ OrderStatus RefEngine::TakerStatusAfterFill(const RefOrder& t, int64_t p) const 
   }
   bool done;
   if (t.side == Side::kBuy) {
-    done = FloorStep(static_cast<__int128>(t.reserved) * BaseUnit(s) / p, MarketStep(s)) == 0;
+    done = FloorStep(static_cast<__int128>(t.reserved) * BaseUnit(s) / p,
+                     s.cfg.filters.step_size.v) == 0;
   } else {
-    done = t.reserved == 0 ||
-           FloorStep(static_cast<__int128>(t.quote_qty - t.cum_quote) * BaseUnit(s) / p,
-                     MarketStep(s)) == 0;
+    done = FloorStep(static_cast<__int128>(t.quote_qty - t.cum_quote) * BaseUnit(s) / p,
+                     s.cfg.filters.step_size.v) == 0;
   }
   return done ? OrderStatus::kFilled : OrderStatus::kPartiallyFilled;
 }
@@ -1345,6 +1346,15 @@ void RefEngine::Activate(OrderId id) {
     }
     Lock(o.account, s.cfg.quote_asset, static_cast<int64_t>(cost));
     o.reserved = static_cast<int64_t>(cost);
+  } else if (IsPriced(o.type) && o.side == Side::kBuy) {
+    // An OCO stop leg may hold more than its own limit price needs (the list reserved the
+    // larger of the two legs' needs): the excess goes back to free.
+    const int64_t need = static_cast<int64_t>(static_cast<__int128>(o.price) *
+                                              (o.qty - o.executed) / BaseUnit(s));
+    if (o.reserved > need) {
+      Unlock(o.account, s.cfg.quote_asset, o.reserved - need);
+      o.reserved = need;
+    }
   }
   if (o.tif == TimeInForce::kFok && !FokWouldFill(id)) {
     FinishOrder(id, OrderStatus::kExpired, ExecType::kExpired, ExpiryReason::kUnfilledFok, 0);
@@ -1956,10 +1966,8 @@ RefEngine::Result RefEngine::DoDeposit(const Deposit& c) {
     code = RC::kUnknownAsset;
   } else if (c.amount.v <= 0) {
     code = RC::kInvalidQuantity;
-  } else if (static_cast<__int128>(Balance(c.account, c.asset).free) +
-                 Balance(c.account, c.asset).locked + c.amount.v >
-             kI64Max) {
-    code = RC::kOverflow;
+  } else if (net_deposits_[c.asset] + c.amount.v > kI64Max) {
+    code = RC::kAmountOverflow;  // no balance of the asset can then ever exceed int64
   }
   if (code != RC::kNone) {
     Reject(c.account, code, CommandPart::kWhole, 11, ClientOrderId{});
