@@ -27,16 +27,6 @@ struct IntHash {
   uint64_t operator()(uint64_t k) const { return Mix64(k); }
 };
 
-// For keys the engine assigns itself in sequence (order ids): one multiply (Fibonacci hashing)
-// with the high half folded into the low bits the map indexes by, so that even ids in an
-// arithmetic progression (a client keeping every 4096th order alive) spread over the table.
-struct SequentialHash {
-  uint64_t operator()(uint64_t k) const {
-    const uint64_t h = k * 0x9e3779b97f4a7c15ULL;
-    return h ^ (h >> 32);
-  }
-};
-
 // Key must be equality-comparable and cheap to copy; Value trivially copyable.
 template <class Key, class Value, class Hash = IntHash>
 class FlatMap {

@@ -208,7 +208,7 @@ class EngineState {
   std::vector<Order> orders;
   std::vector<OrderCold> cold;  // per order slot
   std::vector<uint32_t> free_orders;
-  FlatMap<uint64_t, uint32_t, SequentialHash> order_index;  // order id -> slot
+  FlatMap<uint64_t, uint32_t> order_index;  // order id -> slot
   FlatMap<ClientKey, uint32_t, ClientKeyHash> client_index;
   std::vector<Level> levels;
   std::vector<uint32_t> free_levels;
