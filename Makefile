@@ -37,7 +37,7 @@ run:
 
 # XC matching benchmark: WORKLOADS="XC-1K" picks a subset, RUNS=2 repeats each workload.
 bench-engine: deps
-	cd $(REPO_ROOT) && cmake --preset release && cmake --build --preset release --target engine_bench
+	cd $(REPO_ROOT) && cmake --preset release && cmake --build --preset release --target engine_bench noise_floor
 	SHARED_DIR=$(SHARED_DIR) $(REPO_ROOT)/bench/run_engine_bench.sh
 
 clean:

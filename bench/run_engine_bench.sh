@@ -45,6 +45,12 @@ args_of() {
   esac
 }
 
+# The timing noise floor of this machine, measured the same way (see bench/noise_floor.cc).
+noise="$(dirname "${bench}")/noise_floor"
+if [[ -x "${noise}" ]]; then
+  "${pin[@]}" "${noise}"
+fi
+
 status=0
 for name in ${workloads}; do
   spec="$(args_of "${name}")" || { echo "unknown workload ${name}" >&2; status=2; continue; }
