@@ -5,8 +5,6 @@
 //   SPOTEX_DIFF_COMMANDS=N        total commands of the random run (default 1,000,000 over 4 seeds)
 //   SPOTEX_DIFF_SEED=S            run only seed S (with all N commands)
 //   SPOTEX_DIFF_SHRINK_SECONDS=T  time bound of the shrinking on failure (default 60)
-//   SPOTEX_DIFF_TOLERATE=1        follow the engine on deviations already reported (RefOptions) and
-//                                 avoid inputs known to crash it, to look for further differences
 //   SPOTEX_DIFF_COVERAGE=1        print what each seed exercised (event kinds, reject codes, ...)
 //
 // After every command: ApplyResult codes and ids, the event bytes, last_seq, the reference's own
@@ -366,9 +364,7 @@ struct SymbolPlan {
 
 class Generator {
  public:
-  // `avoid_known_issues`: skip inputs that hit engine problems already reported (amending an
-  // OCO leg, amending to <= executed); on by default only with SPOTEX_DIFF_TOLERATE.
-  Generator(uint64_t seed, bool avoid_known_issues) : rng_(seed), tolerate_(avoid_known_issues) {}
+  explicit Generator(uint64_t seed) : rng_(seed) {}
 
   // The fixed listing/opening prologue.
   std::vector<Command> Prologue();
@@ -398,7 +394,6 @@ class Generator {
   SymbolConfig Config(const SymbolPlan& p, int variant);
 
   std::mt19937_64 rng_;
-  bool tolerate_;  // avoid inputs that crash the engine in ways already reported
   int burst_left_ = 0;
   AccountId burst_account_ = 1;
   SymbolId burst_symbol_ = 0;
@@ -945,9 +940,6 @@ Command Generator::Next(const RefEngine& ref) {
   if (x < 780) {  // amend
     AmendOrder c;
     const OrderView* v = PickOpen(ref, &store, false);
-    if (v != nullptr && tolerate_ && v->order_list_id != -1) {
-      v = nullptr;  // known engine issue (amending an OCO leg), reported
-    }
     if (v != nullptr && P(0.92)) {
       c.ref.account = v->account;
       c.ref.symbol = v->symbol;
@@ -963,9 +955,6 @@ Command Generator::Next(const RefEngine& ref) {
                       : k == 7 ? v->qty.v
                       : k == 8 ? v->qty.v + step
                                : (P(0.5) ? 0 : v->qty.v - 1));
-      if (tolerate_ && c.new_qty.v > 0 && c.new_qty <= v->executed_qty) {
-        c.new_qty = v->qty;  // known engine crash (amend to <= executed), reported
-      }
     } else {
       c.ref.account = PickAccount();
       c.ref.symbol = PickSymbol();
@@ -1146,22 +1135,9 @@ int64_t EnvInt(const char* name, int64_t fallback) {
   return v != nullptr && *v != '\0' ? std::strtoll(v, nullptr, 10) : fallback;
 }
 
-// SPOTEX_DIFF_TOLERATE=1 makes the model follow the engine on the deviations already reported
-// (see RefOptions) and the generator avoid the inputs that crash it, to look past them for others.
-bool Tolerate() { return EnvInt("SPOTEX_DIFF_TOLERATE", 0) != 0; }
-
-ref::RefOptions Options(bool tolerate = Tolerate()) {
-  ref::RefOptions o;
-  if (tolerate) {
-    o.engine_shape_order = true;
-    o.engine_market_lot_fallback = true;
-  }
-  return o;
-}
-
 class Checker {
  public:
-  Checker() : ref_(Options()) {}
+  Checker() = default;
   // Applies `cmd` to both and checks everything; nullopt when they agree.
   std::optional<Failure> Step(size_t index, const Command& cmd, bool full);
   Engine& engine() { return engine_; }
@@ -1490,7 +1466,7 @@ std::vector<Command> Shrink(std::vector<Command> cmds, const std::string& kind) 
     }
   };
   {
-    RefEngine ref(Options());
+    RefEngine ref;
     std::vector<bool> rejected;
     for (const Command& c : cmds) {
       const RefEngine::Result r = ref.Apply(c);
@@ -1559,11 +1535,10 @@ void ReportFailure(uint64_t seed, const std::vector<Command>& cmds, const Failur
   std::fflush(stdout);
 }
 
-// The commands RunSeed generates for `seed` (`tolerate` as SPOTEX_DIFF_TOLERATE; the
-// determinism and snapshot tests always tolerate, as they test the engine against itself).
-std::vector<Command> Recorded(uint64_t seed, size_t count, bool tolerate) {
-  Generator gen(seed, tolerate);
-  RefEngine ref(Options(tolerate));
+// The commands RunSeed generates for `seed`.
+std::vector<Command> Recorded(uint64_t seed, size_t count) {
+  Generator gen(seed);
+  RefEngine ref;
   std::vector<Command> cmds = gen.Prologue();
   for (const Command& c : cmds) {
     ref.Apply(c);
@@ -1609,7 +1584,7 @@ struct Coverage {
 
 // Generates and checks `count` commands in this process; false (after reporting) on a mismatch.
 bool RunSeedInProcess(uint64_t seed, size_t count) {
-  Generator gen(seed, Tolerate());
+  Generator gen(seed);
   Checker checker;
   Coverage coverage;
   const bool show = EnvInt("SPOTEX_DIFF_COVERAGE", 0) != 0;
@@ -1654,7 +1629,7 @@ bool RunSeed(uint64_t seed, size_t count) {
     return WEXITSTATUS(status) == 0;
   }
   const size_t index = Progress()->index;
-  const std::vector<Command> cmds = Recorded(seed, index + 1, Tolerate());
+  const std::vector<Command> cmds = Recorded(seed, index + 1);
   ReportFailure(
       seed, cmds,
       Failure{index, "crash", "engine crashed (signal " + std::to_string(WTERMSIG(status)) + ")"});
@@ -1676,7 +1651,7 @@ TEST(EngineDifferential, RandomCommandsMatchReference) {
 }
 
 TEST(EngineDifferential, DeterministicStateHash) {
-  const auto cmds = Recorded(static_cast<uint64_t>(EnvInt("SPOTEX_DIFF_SEED", 11)), 30'000, true);
+  const auto cmds = Recorded(static_cast<uint64_t>(EnvInt("SPOTEX_DIFF_SEED", 11)), 30'000);
   Engine a, b;
   for (size_t i = 0; i < cmds.size(); ++i) {
     const ApplyResult ra = a.Apply(cmds[i]);
@@ -1737,7 +1712,7 @@ std::string SnapshotRound(const std::vector<Command>& cmds, size_t cut) {
 
 TEST(EngineDifferential, SnapshotRestoreContinuesIdentically) {
   const uint64_t seed = static_cast<uint64_t>(EnvInt("SPOTEX_DIFF_SEED", 12));
-  const auto cmds = Recorded(seed, 30'000, true);
+  const auto cmds = Recorded(seed, 30'000);
   std::mt19937_64 rng(seed);
   Progress();  // map the shared page before forking
   for (int round = 0; round < 3; ++round) {

@@ -56,7 +56,7 @@ bool ValidStp(StpMode m) { return static_cast<uint8_t>(m) <= 4; }
 
 }  // namespace
 
-RefEngine::RefEngine(RefOptions options) : options_(options) {
+RefEngine::RefEngine() {
   accounts_[kFeeAccount] = RefAccount{};
 }
 
@@ -583,9 +583,6 @@ RejectCode RefEngine::CheckTrader(AccountId a) const {
 // Steps 2-4 of "PlaceOrder validation order", in the spec's order.
 RejectCode RefEngine::ValidateShape(const NewOrder& o, const RefSymbol& s) const {
   using RC = RejectCode;
-  if (options_.engine_shape_order) {
-    return ValidateShapeEngineOrder(o, s);
-  }
   if (!ValidSide(o.side)) {
     return RC::kInvalidSide;
   }
@@ -710,87 +707,6 @@ RejectCode RefEngine::ValidateShape(const NewOrder& o, const RefSymbol& s) const
   return RC::kNone;
 }
 
-// The engine's order of the shape checks (a known deviation, see RefOptions): tif for every type
-// first, then price, stop price, quantities; an iceberg on a non-LIMIT-like type is
-// kUnsupportedCombination (or kIcebergNotAllowed) instead of kParamNotRequired.
-RejectCode RefEngine::ValidateShapeEngineOrder(const NewOrder& o, const RefSymbol& s) const {
-  using RC = RejectCode;
-  if (!ValidSide(o.side)) {
-    return RC::kInvalidSide;
-  }
-  if (!ValidType(o.type)) {
-    return RC::kInvalidOrderType;
-  }
-  if (!ValidTif(o.tif)) {
-    return RC::kInvalidTimeInForce;
-  }
-  if (!ValidStp(o.stp)) {
-    return RC::kInvalidStpMode;
-  }
-  if (!o.client_order_id.empty() && !ValidCid(o.client_order_id)) {
-    return RC::kInvalidClientOrderId;
-  }
-  if (o.price.v < 0 || o.stop_price.v < 0) {
-    return RC::kInvalidPrice;
-  }
-  if (o.qty.v < 0 || o.quote_qty.v < 0 || o.iceberg_qty.v < 0) {
-    return RC::kInvalidQuantity;
-  }
-  const bool priced = IsPriced(o.type);
-  if (o.type == OrderType::kLimitMaker || IsMarketLike(o.type)) {
-    if (o.tif != TimeInForce::kNone) {
-      return RC::kTimeInForceNotRequired;
-    }
-  } else if (o.tif == TimeInForce::kNone) {
-    return RC::kMissingTimeInForce;
-  }
-  if (priced && o.price.v == 0) {
-    return RC::kMissingPrice;
-  }
-  if (!priced && o.price.v != 0) {
-    return RC::kParamNotRequired;
-  }
-  if (IsStopType(o.type) && o.stop_price.v == 0) {
-    return RC::kMissingStopPrice;
-  }
-  if (!IsStopType(o.type) && o.stop_price.v != 0) {
-    return RC::kParamNotRequired;
-  }
-  if (o.type == OrderType::kMarket) {
-    if (o.qty.v == 0 && o.quote_qty.v == 0) {
-      return RC::kMissingQtyOrQuoteQty;
-    }
-    if (o.qty.v != 0 && o.quote_qty.v != 0) {
-      return RC::kUnsupportedCombination;
-    }
-    if (o.quote_qty.v > 0 && !s.cfg.quote_order_qty_market_allowed) {
-      return RC::kQuoteQtyNotAllowed;
-    }
-  } else {
-    if (o.quote_qty.v != 0) {
-      return RC::kParamNotRequired;
-    }
-    if (o.qty.v == 0) {
-      return RC::kMissingQuantity;
-    }
-  }
-  if (o.iceberg_qty.v > 0) {
-    if (!s.cfg.iceberg_allowed || s.cfg.filters.iceberg_parts == 0) {
-      return RC::kIcebergNotAllowed;
-    }
-    if (!priced) {
-      return RC::kUnsupportedCombination;
-    }
-    if (o.type != OrderType::kLimitMaker && o.tif != TimeInForce::kGtc) {
-      return RC::kUnsupportedCombination;
-    }
-    if (o.iceberg_qty.v >= o.qty.v) {
-      return RC::kIcebergExceedsQty;
-    }
-  }
-  return RC::kNone;
-}
-
 // Step 5 without MAX_NUM_ORDERS / MAX_NUM_ALGO_ORDERS.
 RejectCode RefEngine::ValidateFilters(const NewOrder& o, const RefSymbol& s) const {
   using RC = RejectCode;
@@ -817,14 +733,9 @@ RejectCode RefEngine::ValidateFilters(const NewOrder& o, const RefSymbol& s) con
       return RC::kFilterLotSize;
     }
   } else if (o.qty.v > 0) {
-    // The spec: only a zero MARKET_LOT_SIZE step falls back to LOT_SIZE's; a zero min or max
-    // disables that rule (command.h). The engine also falls back for min and max (RefOptions).
-    int64_t min = f.market_min_qty.v, max = f.market_max_qty.v;
-    if (options_.engine_market_lot_fallback) {
-      min = min > 0 ? min : f.min_qty.v;
-      max = max > 0 ? max : f.max_qty.v;
-    }
-    if (bad_lot(o.qty.v, min, max, MarketStep(s))) {
+    // Only a zero MARKET_LOT_SIZE step falls back to LOT_SIZE's; a zero min or max disables
+    // that rule (command.h).
+    if (bad_lot(o.qty.v, f.market_min_qty.v, f.market_max_qty.v, MarketStep(s))) {
       return RC::kFilterMarketLotSize;
     }
   }

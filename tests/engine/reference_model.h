@@ -87,14 +87,6 @@ struct RefSymbol {
 // Switches that make the model follow the engine where the engine deviates from the spec in a
 // way already reported (so a run can get past a known difference and look for others). All off
 // by default: the model follows the spec.
-struct RefOptions {
-  // PlaceOrder steps 2-4 in the engine's order (also: iceberg on MARKET/STOP_LOSS/TAKE_PROFIT
-  // is kUnsupportedCombination or kIcebergNotAllowed rather than kParamNotRequired).
-  bool engine_shape_order = false;
-  // MARKET_LOT_SIZE min/max of zero fall back to LOT_SIZE's (the spec: only the step does).
-  bool engine_market_lot_fallback = false;
-};
-
 class RefEngine {
  public:
   struct Result {
@@ -105,7 +97,7 @@ class RefEngine {
     OrderListId order_list_id = 0;
   };
 
-  explicit RefEngine(RefOptions options = {});
+  RefEngine();
 
   // Applies one command; the events are in events() until the next Apply.
   Result Apply(const Command& cmd);
@@ -165,7 +157,6 @@ class RefEngine {
   RejectCode CheckTrader(AccountId a) const;  // exists, not the fee account, not frozen
   RejectCode ValidateShape(const NewOrder& o, const RefSymbol& s) const;    // steps 2-4
   RejectCode ValidateFilters(const NewOrder& o, const RefSymbol& s) const;  // step 5 w/o counts
-  RejectCode ValidateShapeEngineOrder(const NewOrder& o, const RefSymbol& s) const;
   RejectCode ValidateNew(const NewOrder& o, int extra_orders, bool check_funds,
                          int64_t* reserve) const;  // steps 1-10
   RejectCode ValidateOco(const PlaceOco& c, int64_t* limit_res, int64_t* stop_res) const;
@@ -231,7 +222,6 @@ class RefEngine {
   void FinishCommand();  // BalanceChanged + BookLevel
 
   // --- state ---
-  RefOptions options_;
   std::vector<RefAsset> assets_;
   std::vector<RefSymbol> symbols_;
   std::map<AccountId, RefAccount> accounts_;
