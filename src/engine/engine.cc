@@ -668,15 +668,12 @@ ApplyResult EngineState::DoCancelAll(const CancelAll& c) {
     r.code = code;
     return r;
   }
-  std::vector<uint32_t>& slots = scratch_slots;
-  slots.clear();
-  slots = acct_syms[*as].open;
-  std::sort(slots.begin(), slots.end(),
-            [this](uint32_t a, uint32_t b) { return orders[a].id < orders[b].id; });
-  std::vector<OrderId> ids;
-  ids.reserve(slots.size());
-  for (uint32_t s : slots) ids.push_back(orders[s].id);
-  // Cancelling a list leg also ends its sibling, so look every order up again by id.
+  // In order-id order. Cancelling a list leg also ends its sibling, so every order is looked
+  // up again by id before it is cancelled.
+  std::vector<OrderId>& ids = scratch_ids;
+  ids.clear();
+  for (uint32_t s : acct_syms[*as].open) ids.push_back(orders[s].id);
+  std::sort(ids.begin(), ids.end());
   for (OrderId id : ids) {
     if (const uint32_t* s = order_index.Find(static_cast<uint64_t>(id))) {
       CancelOrderSlot(*s, nullptr);

@@ -197,7 +197,7 @@ void EngineState::ExpireStp(uint32_t slot, int64_t prevented_id) {
   o.update_ms = now_ms;
   EmitUpdate(o, ExecType::kTradePrevention, ExpiryReason::kStp).prevented_match_id =
       prevented_id;
-  OnListLegEvent(slot, false, false);
+  OnListLegEvent(slot, /*triggered=*/false);
   FinishOrder(slot);
 }
 
@@ -418,7 +418,7 @@ void EngineState::Fill(uint32_t ts, uint32_t ms, uint32_t li, Qty q) {
   }
   // A resting OCO leg that trades ends its list.
   if (m.list != kNil) {
-    OnListLegEvent(ms, false, false);
+    OnListLegEvent(ms, /*triggered=*/false);
   }
   if (m.Remaining().v == 0) {
     FinishOrder(ms);
@@ -629,7 +629,7 @@ void EngineState::Activate(uint32_t slot) {
   --acct_syms[o.acct_sym].algo_orders;
   o.update_ms = now_ms;
   EmitUpdate(o, ExecType::kTriggered, ExpiryReason::kNone);
-  OnListLegEvent(slot, true, false);
+  OnListLegEvent(slot, /*triggered=*/true);
   if (IsMarketLike(o.type) && o.side == Side::kBuy) {
     // A stop-market BUY locks its funds only now, by walking the book like a MARKET order.
     Unlock(o, o.reserved);
@@ -678,7 +678,7 @@ void EngineState::EmitListStatus(const ListState& l, ListStatus status) {
 
 // A leg traded, triggered or expired: the other leg ends and the list is done. When the stop
 // leg triggers, the limit leg's reserve moves to it.
-void EngineState::OnListLegEvent(uint32_t slot, bool triggered, bool /*canceled*/) {
+void EngineState::OnListLegEvent(uint32_t slot, bool triggered) {
   Order& o = orders[slot];
   const uint32_t li = o.list;
   if (li == kNil) {

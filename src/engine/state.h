@@ -223,7 +223,7 @@ class EngineState {
   std::vector<uint32_t> touched_balances;
   std::vector<uint32_t> touched_levels;
   bool price_moved = false;
-  std::vector<uint32_t> scratch_slots;
+  std::vector<OrderId> scratch_ids;  // CancelAll's working list
 
   // ---- helpers (engine.cc / matching.cc) ----
   int64_t MakerRate(const Account& a) const { return a.own_fees ? a.maker_rate_e8 : default_maker_e8; }
@@ -292,7 +292,7 @@ class EngineState {
   void RemoveStop(const Order& o);
   bool StopTriggered(Side side, OrderType type, Price stop, Price last) const;
   void Activate(uint32_t slot);
-  void OnListLegEvent(uint32_t slot, bool triggered, bool canceled);
+  void OnListLegEvent(uint32_t slot, bool triggered);
   Amount WalkBuyCost(const SymbolState& s, Qty qty) const;
   Qty WalkSellBase(const SymbolState& s, Amount quote, Qty step) const;
   void RecordTrade(SymbolState& s, Price price, Qty qty, Amount quote);
