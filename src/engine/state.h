@@ -12,6 +12,7 @@
 #include "engine/engine.h"
 #include "engine/event.h"
 #include "engine/flat_map.h"
+#include "engine/order_id_index.h"
 
 namespace spotex::engine {
 
@@ -208,7 +209,7 @@ class EngineState {
   std::vector<Order> orders;
   std::vector<OrderCold> cold;  // per order slot
   std::vector<uint32_t> free_orders;
-  FlatMap<uint64_t, uint32_t> order_index;  // order id -> slot
+  OrderIdIndex order_index;  // order id -> slot
   FlatMap<ClientKey, uint32_t, ClientKeyHash> client_index;
   std::vector<Level> levels;
   std::vector<uint32_t> free_levels;
