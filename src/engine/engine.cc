@@ -324,14 +324,13 @@ RejectCode EngineState::ValidateNewOrder(const NewOrder& o, int extra_orders,
   }
   // ICEBERG_PARTS.
   if (o.iceberg_qty.v > 0) {
-    const int64_t parts = (o.qty.v + o.iceberg_qty.v - 1) / o.iceberg_qty.v;
+    const int64_t parts =
+        o.qty.v / o.iceberg_qty.v + (o.qty.v % o.iceberg_qty.v != 0 ? 1 : 0);  // no overflow
     if (parts > f.iceberg_parts) return RejectCode::kFilterIcebergParts;
   }
   // Notional. The average price costs a pass over the minute buckets: only when a filter uses it.
   const bool market_notional =
-      !priced && !by_quote &&
-      ((f.apply_min_to_market && f.min_notional.v > 0) ||
-       (f.apply_max_to_market && f.max_notional.v > 0));
+      !priced && !by_quote && (f.apply_min_to_market || f.apply_max_to_market);
   const bool percent = priced && (f.bid_multiplier_up_e8 > 0 || f.bid_multiplier_down_e8 > 0 ||
                                   f.ask_multiplier_up_e8 > 0 || f.ask_multiplier_down_e8 > 0);
   // 0: unknown (no trade yet) or not needed.
@@ -370,6 +369,13 @@ RejectCode EngineState::ValidateNewOrder(const NewOrder& o, int extra_orders,
     if (down > 0 && !MulLe(avg.v, down, o.price.v, core::kRateOne)) {
       return RejectCode::kFilterPercentPriceBySide;
     }
+  }
+  // The open quantity of one side of a book (resting, untriggered and these new orders) must
+  // fit int64, so that level totals and walks over a side can never overflow. SELL quantities
+  // are bounded by deposits already; BUY quantities at tiny prices are not.
+  if (s.open_qty[static_cast<int>(o.side)] + static_cast<__int128>(o.qty.v) * extra_orders >
+      INT64_MAX) {
+    return RejectCode::kOverflow;
   }
   // MAX_NUM_ORDERS / MAX_NUM_ALGO_ORDERS.
   {
@@ -442,6 +448,7 @@ uint32_t EngineState::CreateOrder(const NewOrder& n, Amount reserve, OrderListId
   o.price = n.price;
   o.qty = n.qty;
   o.side = n.side;
+  symbols[n.symbol].open_qty[static_cast<int>(n.side)] += n.qty.v;
   o.type = n.type;
   o.tif = n.tif;
   const Account& a = accounts[acct];
@@ -759,6 +766,7 @@ ApplyResult EngineState::DoAmend(const AmendOrder& c) {
     o.display = new_display;
   }
   o.qty = c.new_qty;
+  symbols[o.symbol].open_qty[static_cast<int>(o.side)] -= removed.v;
   // Release the reserve the removed quantity held.
   Amount release;
   if (o.side == Side::kSell) {
@@ -833,8 +841,10 @@ RejectCode CheckSymbolConfig(const SymbolConfig& c, const std::vector<AssetState
       (f.max_notional.v > 0 && f.max_notional < f.min_notional)) {
     return RejectCode::kBadSymbolConfig;
   }
+  // A MARKET quantity must be fillable from makers, whose quantities are on the LOT_SIZE grid.
   if (f.market_step_size.v > 0 &&
-      (static_cast<__int128>(f.tick_size.v) * f.market_step_size.v) % base_unit != 0) {
+      ((static_cast<__int128>(f.tick_size.v) * f.market_step_size.v) % base_unit != 0 ||
+       f.market_step_size.v % f.step_size.v != 0)) {
     return RejectCode::kBadSymbolConfig;
   }
   if (f.avg_price_mins < 1 || f.avg_price_mins > 1440 || f.iceberg_parts < 0 ||

@@ -165,6 +165,7 @@ void EngineState::FinishOrder(uint32_t slot) {
     RemoveStop(o);
   }
   Unlock(o, o.reserved);
+  symbols[o.symbol].open_qty[static_cast<int>(o.side)] -= o.Remaining().v;
   order_index.Erase(static_cast<uint64_t>(o.id));
   if (o.has_client_id) {
     client_index.Erase(ClientKey{o.account, cold[slot].client_id});
@@ -361,6 +362,8 @@ void EngineState::Fill(uint32_t ts, uint32_t ms, uint32_t li, Qty q) {
   const TradeId trade_id = next_trade_id++;
   TouchLevel(li);
   m.executed += q;
+  s.open_qty[static_cast<int>(m.side)] -= q.v;
+  s.open_qty[static_cast<int>(t.side)] -= q.v;
   m.cum_quote.v += notional;
   m.display -= q;
   m.status = m.Remaining().v == 0 ? OrderStatus::kFilled : OrderStatus::kPartiallyFilled;

@@ -334,6 +334,7 @@ std::optional<uint32_t> RestoreOrder(Reader& r, EngineState& s, SymbolId symbol)
   o.base_bal = s.acct_syms[o.acct_sym].base_bal;
   o.quote_bal = s.acct_syms[o.acct_sym].quote_bal;
   const auto slot = static_cast<uint32_t>(s.orders.size());
+  s.symbols[symbol].open_qty[static_cast<int>(o.side)] += o.Remaining().v;
   s.orders.push_back(o);
   o.has_client_id = !cid.empty();
   s.orders.back().has_client_id = o.has_client_id;
@@ -560,6 +561,7 @@ std::string Engine::CheckInvariants() const { return state_->CheckConsistency();
 std::string EngineState::CheckConsistency() const {
   auto fail = [](std::string what) { return what; };
   std::vector<__int128> reserved(balances.size(), 0);
+  std::vector<__int128> open_qty(symbols.size() * 2, 0);
   std::vector<int32_t> open(acct_syms.size(), 0), algo(acct_syms.size(), 0);
   size_t open_orders = 0;
   for (SymbolId id = 0; id < symbols.size(); ++id) {
@@ -611,6 +613,7 @@ std::string EngineState::CheckConsistency() const {
       return;
     }
     ++open_orders;
+    open_qty[o.symbol * 2 + static_cast<int>(o.side)] += o.Remaining().v;
     reserved[o.side == Side::kBuy ? o.quote_bal : o.base_bal] += o.reserved.v;
     ++open[o.acct_sym];
     if (!o.working) ++algo[o.acct_sym];
@@ -626,6 +629,14 @@ std::string EngineState::CheckConsistency() const {
     }
   });
   if (!err.empty()) return err;
+  for (size_t i = 0; i < symbols.size(); ++i) {
+    for (int side = 0; side < 2; ++side) {
+      if (open_qty[i * 2 + side] != symbols[i].open_qty[side] ||
+          symbols[i].open_qty[side] > INT64_MAX) {
+        return fail("open quantity of a book side wrong or above int64");
+      }
+    }
+  }
   for (size_t i = 0; i < acct_syms.size(); ++i) {
     const AccountSymbol& as = acct_syms[i];
     if (open[i] != as.open_orders || algo[i] != as.algo_orders ||

@@ -107,6 +107,7 @@ struct SymbolState {
   UpdateId update_id = 0;
   Price last_price;
   std::vector<AvgBucket> buckets;  // ring, one per minute, avg_price_mins long
+  __int128 open_qty[2] = {0, 0};      // Σ remaining of open orders, per side (≤ INT64_MAX)
   std::vector<StopEntry> stops_up;    // trigger when last >= stop; ascending (stop, id)
   std::vector<StopEntry> stops_down;  // trigger when last <= stop; descending stop, asc id
 

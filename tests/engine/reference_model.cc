@@ -740,7 +740,8 @@ RejectCode RefEngine::ValidateFilters(const NewOrder& o, const RefSymbol& s) con
     }
   }
   if (o.iceberg_qty.v > 0) {
-    const int64_t parts = (o.qty.v + o.iceberg_qty.v - 1) / o.iceberg_qty.v;
+    const int64_t parts =
+        o.qty.v / o.iceberg_qty.v + (o.qty.v % o.iceberg_qty.v != 0 ? 1 : 0);
     if (parts > f.iceberg_parts) {
       return RC::kFilterIcebergParts;
     }
@@ -832,6 +833,15 @@ RejectCode RefEngine::ValidateNew(const NewOrder& o, int extra_orders, bool chec
   }
   if (RC c = ValidateFilters(o, s); c != RC::kNone) {
     return c;
+  }
+  // The open quantity of one side of a book (resting + untriggered + the new orders) must fit
+  // int64, so that level totals and walks over a side cannot overflow.
+  {
+    __int128 open_qty = static_cast<__int128>(o.qty.v) * extra_orders;
+    for (const auto& [id, r] : orders_) {
+      if (r.symbol == o.symbol && r.side == o.side) open_qty += r.qty - r.executed;
+    }
+    if (open_qty > kI64Max) return RC::kOverflow;
   }
   const SymbolFilters& f = s.cfg.filters;
   if (f.max_num_orders > 0 &&
@@ -1790,7 +1800,8 @@ RefEngine::Result RefEngine::DoAddSymbol(const AddSymbol& c) {
       return RC::kBadSymbolConfig;
     }
     if (f.market_step_size.v > 0 &&
-        (static_cast<__int128>(f.tick_size.v) * f.market_step_size.v) % bu != 0) {
+        ((static_cast<__int128>(f.tick_size.v) * f.market_step_size.v) % bu != 0 ||
+         f.market_step_size.v % f.step_size.v != 0)) {
       return RC::kBadSymbolConfig;
     }
     if (f.avg_price_mins < 1 || f.avg_price_mins > 1440 || f.iceberg_parts < 0 ||
