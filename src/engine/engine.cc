@@ -113,8 +113,8 @@ void EngineState::Reject(RejectCode code, CommandPart part, AccountId account,
   e.code = code;
   e.part = part;
   e.command_index = cmd_index;
-  if (client_id != nullptr) {
-    e.client_order_id = *client_id;
+  if (client_id != nullptr && ValidClientId(*client_id)) {
+    e.client_order_id = client_id->Canonical();  // never echo bytes past the id
   }
 }
 
@@ -391,7 +391,7 @@ RejectCode EngineState::ValidateNewOrder(const NewOrder& o, int extra_orders,
   }
   // Unique client id among the account's open orders.
   if (!o.client_order_id.empty() &&
-      client_index.Find(ClientKey{*acct, o.client_order_id}) != nullptr) {
+      client_index.Find(ClientKey{*acct, o.client_order_id.Canonical()}) != nullptr) {
     return RejectCode::kDuplicateOrder;
   }
   // Stop would trigger immediately.
@@ -466,7 +466,7 @@ uint32_t EngineState::CreateOrder(const NewOrder& n, Amount reserve, OrderListId
   c.stop_price = n.stop_price;
   c.list_id = list_id;
   c.time_ms = now_ms;
-  c.client_id = n.client_order_id;
+  c.client_id = n.client_order_id.Canonical();
   // Reserve: free -> locked.
   o.reserved = reserve;
   if (reserve.v > 0) {
@@ -478,7 +478,7 @@ uint32_t EngineState::CreateOrder(const NewOrder& n, Amount reserve, OrderListId
   // Indexes.
   order_index.Put(static_cast<uint64_t>(o.id), slot);
   if (!n.client_order_id.empty()) {
-    client_index.Put(ClientKey{acct, n.client_order_id}, slot);
+    client_index.Put(ClientKey{acct, n.client_order_id.Canonical()}, slot);
   }
   AccountSymbol& as = acct_syms[o.acct_sym];
   o.acct_pos = static_cast<uint32_t>(as.open.size());
@@ -549,7 +549,7 @@ RejectCode EngineState::FindOpenOrder(const OrderRef& ref, uint32_t* out) const 
       return RejectCode::kUnknownOrder;
     }
   } else {
-    slot = client_index.Find(ClientKey{*acct, ref.orig_client_order_id});
+    slot = client_index.Find(ClientKey{*acct, ref.orig_client_order_id.Canonical()});
   }
   if (slot == nullptr) return RejectCode::kUnknownOrder;
   const Order& o = orders[*slot];
@@ -563,7 +563,7 @@ void EngineState::CancelOrderSlot(uint32_t slot, const ClientOrderId* cancel_id)
   if (cancel_id != nullptr && !cancel_id->empty()) {
     auto& e = events.Append<OrderCanceledBy>(cur_seq);
     e.order_id = o.id;
-    e.cancel_client_order_id = *cancel_id;
+    e.cancel_client_order_id = cancel_id->Canonical();
   }
   const uint32_t list = o.list;
   EndOrder(slot, ExecType::kCanceled, OrderStatus::kCanceled, ExpiryReason::kNone);
@@ -717,7 +717,8 @@ ApplyResult EngineState::DoAmend(const AmendOrder& c) {
       code = RejectCode::kFilterLotSize;
     } else if (!c.new_client_order_id.empty() &&
                !(c.new_client_order_id == cold[slot].client_id)) {
-      const uint32_t* other = client_index.Find(ClientKey{o.account, c.new_client_order_id});
+      const uint32_t* other =
+          client_index.Find(ClientKey{o.account, c.new_client_order_id.Canonical()});
       if (other != nullptr) code = RejectCode::kDuplicateOrder;
     }
   }
@@ -738,12 +739,12 @@ ApplyResult EngineState::DoAmend(const AmendOrder& c) {
   e.executed_qty = o.executed;
   ClientOrderId& cid = cold[slot].client_id;
   e.orig_client_order_id = cid;
-  e.new_client_order_id = c.new_client_order_id.empty() ? cid : c.new_client_order_id;
+  e.new_client_order_id = c.new_client_order_id.empty() ? cid : c.new_client_order_id.Canonical();
   if (!c.new_client_order_id.empty() && !(c.new_client_order_id == cid)) {
     if (o.has_client_id) {
       client_index.Erase(ClientKey{o.account, cid});
     }
-    cid = c.new_client_order_id;
+    cid = c.new_client_order_id.Canonical();
     o.has_client_id = true;
     client_index.Put(ClientKey{o.account, cid}, slot);
   }
@@ -802,12 +803,12 @@ ApplyResult EngineState::DoAddAsset(const AddAsset& c) {
     return r;
   }
   const auto id = static_cast<AssetId>(assets.size());
-  assets.push_back(AssetState{.name = c.name, .scale = c.scale});
+  assets.push_back(AssetState{.name = c.name.Canonical(), .scale = c.scale});
   fee_balance.push_back(BalanceSlot(0, id));
   auto& e = events.Append<AssetAdded>(cur_seq);
   e.asset = id;
   e.scale = c.scale;
-  e.name = c.name;
+  e.name = c.name.Canonical();
   return r;
 }
 
@@ -871,6 +872,7 @@ ApplyResult EngineState::DoAddSymbol(const AddSymbol& c) {
   const auto id = static_cast<SymbolId>(symbols.size());
   SymbolState& s = symbols.emplace_back();
   s.cfg = c.config;
+  s.cfg.name = c.config.name.Canonical();
   s.base_unit = core::Pow10(assets[c.config.base_asset].scale);
   s.buckets.assign(static_cast<size_t>(c.config.filters.avg_price_mins), AvgBucket{});
   auto& e = events.Append<SymbolAdded>(cur_seq);

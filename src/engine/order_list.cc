@@ -69,13 +69,17 @@ ApplyResult EngineState::DoPlaceOco(const PlaceOco& c) {
     code = RejectCode::kUnsupportedCombination;
   } else {
     ClientOrderId probe;
-    if (!c.list_client_order_id.empty() && !probe.Assign(c.list_client_order_id.view())) {
+    const auto bad = [&probe](const ClientOrderId& id) {
+      return !id.empty() && (id.len > ClientOrderId::kMaxLen || !probe.Assign(id.view()));
+    };
+    if (bad(c.list_client_order_id) || bad(c.above.client_order_id) ||
+        bad(c.below.client_order_id)) {
       code = RejectCode::kInvalidClientOrderId;
     } else if (!c.above.client_order_id.empty() &&
                c.above.client_order_id == c.below.client_order_id) {
       code = RejectCode::kDuplicateOrder;
     } else if (!c.list_client_order_id.empty() &&
-               FindListByClientId(*acct, c.list_client_order_id) != kNil) {
+               FindListByClientId(*acct, c.list_client_order_id.Canonical()) != kNil) {
       code = RejectCode::kDuplicateOrder;  // unique among the account's open lists
     }
   }
@@ -132,7 +136,7 @@ ApplyResult EngineState::DoPlaceOco(const PlaceOco& c) {
   l.leg_ids[0] = orders[a].id;
   l.leg_ids[1] = orders[b].id;
   l.time_ms = now_ms;
-  l.client_id = c.list_client_order_id;
+  l.client_id = c.list_client_order_id.Canonical();
   orders[a].list = ls;
   orders[b].list = ls;
   list_index.Put(static_cast<uint64_t>(list_id), ls);
@@ -163,7 +167,7 @@ ApplyResult EngineState::DoCancelList(const CancelOrderList& c) {
         found = *s;
       }
     } else {
-      found = FindListByClientId(*acct, c.list_client_order_id);
+      found = FindListByClientId(*acct, c.list_client_order_id.Canonical());
     }
     if (found == kNil || lists[found].account != *acct || lists[found].symbol != c.symbol ||
         (!c.list_client_order_id.empty() &&

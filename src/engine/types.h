@@ -111,10 +111,18 @@ struct ClientOrderId {
 
   // Returns false (and leaves the id empty) when `s` is empty-invalid or breaks the pattern.
   [[nodiscard]] bool Assign(std::string_view s);
-  std::string_view view() const { return {bytes, len}; }
+  // len may be anything in a command read off the wire: never read past kMaxLen.
+  std::string_view view() const { return {bytes, len <= kMaxLen ? len : kMaxLen}; }
   bool empty() const { return len == 0; }
   bool operator==(const ClientOrderId& o) const {
-    return len == o.len && std::memcmp(bytes, o.bytes, len) == 0;
+    return len == o.len && len <= kMaxLen && std::memcmp(bytes, o.bytes, len) == 0;
+  }
+  // The same id with every byte past len zeroed (what state and events store).
+  ClientOrderId Canonical() const {
+    ClientOrderId c;
+    c.len = len <= kMaxLen ? len : 0;
+    std::memcpy(c.bytes, bytes, c.len);
+    return c;
   }
 };
 
@@ -125,9 +133,15 @@ struct Name {
   uint8_t len = 0;
 
   [[nodiscard]] bool Assign(std::string_view s);
-  std::string_view view() const { return {bytes, len}; }
+  std::string_view view() const { return {bytes, len <= kMaxLen ? len : kMaxLen}; }
   bool operator==(const Name& o) const {
-    return len == o.len && std::memcmp(bytes, o.bytes, len) == 0;
+    return len == o.len && len <= kMaxLen && std::memcmp(bytes, o.bytes, len) == 0;
+  }
+  Name Canonical() const {
+    Name c;
+    c.len = len <= kMaxLen ? len : 0;
+    std::memcpy(c.bytes, bytes, c.len);
+    return c;
   }
 };
 

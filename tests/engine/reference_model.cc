@@ -6,6 +6,7 @@
 #include "reference_model.h"
 
 #include <algorithm>
+#include <cstring>
 #include <limits>
 #include <variant>
 
@@ -374,7 +375,11 @@ void RefEngine::Reject(AccountId a, RejectCode code, CommandPart part, uint8_t i
   e.code = code;
   e.part = part;
   e.command_index = index;
-  e.client_order_id = cid;
+  // A rejection echoes the client id only when it is a valid one (never bytes past it).
+  if (ValidCid(cid)) {
+    e.client_order_id.len = cid.len;
+    std::memcpy(e.client_order_id.bytes, cid.bytes, cid.len);
+  }
 }
 
 // The spec ("Events of one command"): BalanceChanged in first-touch order, only when free or
@@ -1650,8 +1655,11 @@ RejectCode RefEngine::ValidateOco(const PlaceOco& c, int64_t* limit_res, int64_t
       (stop.type != OrderType::kStopLoss && stop.type != OrderType::kStopLossLimit)) {
     return RC::kUnsupportedCombination;
   }
-  if (!c.list_client_order_id.empty() && !ValidCid(c.list_client_order_id)) {
-    return RC::kInvalidClientOrderId;
+  for (const ClientOrderId* id :
+       {&c.list_client_order_id, &c.above.client_order_id, &c.below.client_order_id}) {
+    if (!id->empty() && !ValidCid(*id)) {
+      return RC::kInvalidClientOrderId;
+    }
   }
   if (!c.above.client_order_id.empty() && c.above.client_order_id == c.below.client_order_id) {
     return RC::kDuplicateOrder;
