@@ -211,8 +211,8 @@ void EngineState::RecordTrade(SymbolState& s, Price price, Qty qty, Amount quote
   if (b.minute != minute) {
     b = AvgBucket{.minute = minute};
   }
-  b.quote += quote.v;
-  b.qty += qty.v;
+  b.quote = std::min(b.quote + quote.v, AvgBucket::kMax);
+  b.qty = std::min(b.qty + qty.v, AvgBucket::kMax);
   s.last_price = price;
   price_moved = true;
 }
@@ -229,7 +229,13 @@ std::optional<Price> EngineState::AvgPrice(const SymbolState& s) const {
     }
   }
   if (qty > 0) {
-    const __int128 avg = quote * s.base_unit / qty;
+    // Halve both sums together until the quantity fits 64 bits: then quote % qty × base_unit
+    // fits 128 bits. Only extreme volumes lose low bits.
+    while (qty > (static_cast<__int128>(1) << 64)) {
+      quote >>= 1;
+      qty >>= 1;
+    }
+    const __int128 avg = quote / qty * s.base_unit + quote % qty * s.base_unit / qty;
     return Price(avg > INT64_MAX ? INT64_MAX : static_cast<int64_t>(avg));
   }
   if (s.last_price.v > 0) {

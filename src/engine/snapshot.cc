@@ -246,7 +246,7 @@ std::vector<std::byte> SerializeState(const EngineState& s) {
     for (const AvgBucket& b : sym.buckets) {
       w.Put(b.minute);
       w.Put128(b.quote);
-      w.Put(b.qty);
+      w.Put128(b.qty);
     }
     PutSide(w, s, sym.bids);
     PutSide(w, s, sym.asks);
@@ -320,6 +320,13 @@ std::optional<uint32_t> RestoreOrder(Reader& r, EngineState& s, SymbolId symbol)
       o.iceberg_qty.v < 0 || c.stop_price.v < 0 ||
       (IsStopType(o.type) != (c.stop_price.v > 0)) || c.list_id < -1 || c.list_id == 0 ||
       c.list_id >= s.next_list_id || !(o.IsPriced() == (o.price.v > 0))) {
+    return std::nullopt;
+  }
+  // Time in force as Apply leaves it: none for LIMIT_MAKER and stop-market types, GTC/IOC/FOK
+  // for the limit types (a working LIMIT is only ever GTC: IOC and FOK never rest).
+  const bool tif_none = o.type == OrderType::kLimitMaker || o.type == OrderType::kStopLoss ||
+                        o.type == OrderType::kTakeProfit || o.type == OrderType::kMarket;
+  if (tif_none != (o.tif == TimeInForce::kNone) || o.type == OrderType::kMarket) {
     return std::nullopt;
   }
   if (!cid.empty()) {
@@ -407,8 +414,10 @@ bool RestoreBody(Reader& r, EngineState& s) {
                      &s.default_maker_e8, &s.default_taker_e8}) {
     *v = r.Get<int64_t>();
   }
+  constexpr int64_t kIdMax = int64_t{1} << 53;  // ids stay exact in JSON doubles
   if (s.next_order_id < 1 || s.next_list_id < 1 || s.next_trade_id < 1 ||
-      s.next_prevented_id < 1 || s.default_maker_e8 < 0 || s.default_maker_e8 >= core::kRateOne ||
+      s.next_prevented_id < 1 || s.next_order_id > kIdMax || s.next_list_id > kIdMax ||
+      s.next_trade_id > kIdMax || s.next_prevented_id > kIdMax || s.default_maker_e8 < 0 || s.default_maker_e8 >= core::kRateOne ||
       s.default_taker_e8 < 0 || s.default_taker_e8 >= core::kRateOne) {
     return false;
   }
@@ -418,7 +427,14 @@ bool RestoreBody(Reader& r, EngineState& s) {
     a.name = r.GetFixed<Name>();
     a.scale = r.Get<int32_t>();
     a.net_deposits = r.Get128();
-    if (a.scale < 0 || a.scale > core::kMaxScale) return false;
+    Name probe;
+    if (a.scale < 0 || a.scale > core::kMaxScale || a.net_deposits < 0 ||
+        a.net_deposits > INT64_MAX || !probe.Assign(a.name.view())) {
+      return false;
+    }
+    for (const AssetState& other : s.assets) {
+      if (other.name == a.name) return false;
+    }
     s.assets.push_back(a);
   }
   const uint64_t n_accounts = r.GetCount(27);
@@ -466,20 +482,25 @@ bool RestoreBody(Reader& r, EngineState& s) {
     if (!r.ok() || CheckSymbolConfig(sym.cfg, s.assets) != RejectCode::kNone) {
       return false;
     }
+    for (SymbolId other = 0; other < id; ++other) {
+      if (s.symbols[other].cfg.name == sym.cfg.name) return false;
+    }
     sym.base_unit = core::Pow10(s.assets[sym.cfg.base_asset].scale);
     sym.update_id = r.Get<UpdateId>();
     sym.last_price = r.GetStrong<Price>();
     if (sym.update_id < 0 || sym.last_price.v < 0) return false;
-    const uint64_t n_buckets = r.GetCount(32);
+    const uint64_t n_buckets = r.GetCount(40);
     if (n_buckets != static_cast<uint64_t>(sym.cfg.filters.avg_price_mins)) return false;
     for (uint64_t k = 0; k < n_buckets; ++k) {
       AvgBucket b;
       b.minute = r.Get<int64_t>();
       b.quote = r.Get128();
-      b.qty = r.Get<int64_t>();
-      // Sums of at most a day of int64 trades: far below 2^100, so AvgPrice cannot overflow.
-      if (b.minute < -1 || b.quote < 0 || b.quote > (static_cast<__int128>(1) << 100) ||
-          b.qty < 0) {
+      b.qty = r.Get128();
+      // As RecordTrade leaves them: saturated sums, the bucket's own ring slot, not in the future.
+      const int64_t n = static_cast<int64_t>(n_buckets);
+      if (b.quote < 0 || b.quote > AvgBucket::kMax || b.qty < 0 || b.qty > AvgBucket::kMax ||
+          (b.minute != -1 &&
+           (b.minute < 0 || b.minute % n != static_cast<int64_t>(k) || b.minute > s.now_ms / 60000))) {
         return false;
       }
       sym.buckets.push_back(b);
@@ -491,11 +512,22 @@ bool RestoreBody(Reader& r, EngineState& s) {
         const auto slot = RestoreOrder(r, s, id);
         if (!slot) return false;
         Order& o = s.orders[*slot];
-        if (!IsStopType(o.type)) return false;
+        if (!IsStopType(o.type) || o.executed.v != 0) return false;
+        const Price stop = s.cold[*slot].stop_price;
+        // Right list, right place: AddStop's binary search relies on the order.
+        const bool triggers_up = (o.side == Side::kBuy) == (o.type == OrderType::kStopLoss ||
+                                                           o.type == OrderType::kStopLossLimit);
+        if (triggers_up != (up == 1)) return false;
+        auto& list = up ? s.symbols[id].stops_up : s.symbols[id].stops_down;
+        if (!list.empty()) {
+          const StopEntry& prev = list.back();
+          const bool ordered = prev.stop != stop ? (up ? prev.stop < stop : prev.stop > stop)
+                                                 : prev.id < o.id;
+          if (!ordered) return false;
+        }
         o.working = false;
         ++s.acct_syms[o.acct_sym].algo_orders;
-        (up ? s.symbols[id].stops_up : s.symbols[id].stops_down)
-            .push_back(StopEntry{s.cold[*slot].stop_price, o.id, *slot});
+        list.push_back(StopEntry{stop, o.id, *slot});
       }
     }
   }
@@ -525,6 +557,19 @@ bool RestoreBody(Reader& r, EngineState& s) {
       l.legs[k] = *slot;
       s.orders[*slot].list = ls;
     }
+    const Order& a = s.orders[l.legs[0]];
+    const Order& b = s.orders[l.legs[1]];
+    const auto stop_loss = [](OrderType t) {
+      return t == OrderType::kStopLoss || t == OrderType::kStopLossLimit;
+    };
+    const bool shape = a.side == b.side && a.qty == b.qty &&
+                       (a.side == Side::kSell
+                            ? a.type == OrderType::kLimitMaker && stop_loss(b.type)
+                            : stop_loss(a.type) && b.type == OrderType::kLimitMaker);
+    if (!shape || (!l.client_id.empty() &&
+                   s.FindListByClientId(l.account, l.client_id) != kNil)) {
+      return false;
+    }
     s.lists.push_back(l);
     s.list_index.Put(static_cast<uint64_t>(l.id), ls);
   }
@@ -547,7 +592,7 @@ std::expected<Engine, Engine::RestoreError> Engine::Restore(std::span<const std:
   EngineState& s = *e.state_;
   s.last_seq = r.Get<Seq>();
   s.now_ms = r.Get<TimeMs>();
-  if (!RestoreBody(r, s) || !s.CheckConsistency().empty()) {
+  if (s.now_ms < 0 || !RestoreBody(r, s) || !s.CheckConsistency().empty()) {
     return std::unexpected(RestoreError::kCorrupt);
   }
   return e;
@@ -619,14 +664,23 @@ std::string EngineState::CheckConsistency() const {
     if (!o.working) ++algo[o.acct_sym];
     if (o.working && !o.in_book) err = "working order " + std::to_string(o.id) + " not in book";
     if (o.reserved.v < 0) err = "negative reserve on order " + std::to_string(o.id);
-    if (o.list == kNil && o.working) {
-      const SymbolState& sym = symbols[o.symbol];
-      const __int128 need = o.side == Side::kSell
-                                ? o.Remaining().v
-                                : static_cast<__int128>(o.price.v) * o.Remaining().v /
-                                      sym.base_unit;
-      if (need != o.reserved.v) err = "reserve of order " + std::to_string(o.id) + " is wrong";
+    // Every open order holds exactly what the spec says it reserves.
+    const auto own_need = [this](const Order& x) -> __int128 {
+      if (x.side == Side::kSell) return x.Remaining().v;
+      if (x.IsPriced()) {
+        return static_cast<__int128>(x.price.v) * x.Remaining().v / symbols[x.symbol].base_unit;
+      }
+      return 0;  // an untriggered stop-market BUY (working market orders never rest)
+    };
+    __int128 need = own_need(o);
+    if (o.list != kNil) {
+      const ListState& l = lists[o.list];
+      const uint32_t other = l.legs[0] == slot ? l.legs[1] : l.legs[0];
+      if (o.type != OrderType::kLimitMaker) {  // the stop leg: only beyond the limit leg's
+        need = std::max<__int128>(0, need - own_need(orders[other]));
+      }
     }
+    if (need != o.reserved.v) err = "reserve of order " + std::to_string(o.id) + " is wrong";
   });
   if (!err.empty()) return err;
   for (size_t i = 0; i < symbols.size(); ++i) {

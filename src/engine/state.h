@@ -94,9 +94,10 @@ struct StopEntry {
 };
 
 struct AvgBucket {
+  static constexpr __int128 kMax = static_cast<__int128>(1) << 115;  // sums saturate here
   int64_t minute = -1;
   __int128 quote = 0;
-  int64_t qty = 0;
+  __int128 qty = 0;
 };
 
 struct SymbolState {

@@ -260,7 +260,14 @@ std::optional<int64_t> RefEngine::AvgPrice(const RefSymbol& s) const {
   if (qty == 0) {
     return s.last_price;
   }
-  return static_cast<int64_t>(quote * BaseUnit(s) / qty);
+  // Halve both sums together until the quantity fits 64 bits, so quote × base_unit cannot
+  // overflow (the spec's rule; only extreme volumes lose low bits).
+  while (qty > (static_cast<__int128>(1) << 64)) {
+    quote >>= 1;
+    qty >>= 1;
+  }
+  const __int128 avg = quote / qty * BaseUnit(s) + quote % qty * BaseUnit(s) / qty;
+  return static_cast<int64_t>(std::min<__int128>(avg, kI64Max));
 }
 
 int RefEngine::CountOpen(AccountId a, SymbolId s, bool algo_only) const {
@@ -1106,8 +1113,9 @@ void RefEngine::Fill(RefOrder& t, RefOrder& m, int64_t q, int64_t p) {
   t.status = TakerStatusAfterFill(t, p);
   s.last_price = p;
   auto& bucket = s.minute_quote_qty[now_ / 60000];
-  bucket.first += n;
-  bucket.second += q;
+  const __int128 kBucketMax = static_cast<__int128>(1) << 115;  // saturates (never reached)
+  bucket.first = std::min(bucket.first + n, kBucketMax);
+  bucket.second = std::min(bucket.second + q, kBucketMax);
   // Minutes older than any window (avg_price_mins <= 1440) can never count again: the log's
   // time only moves forward in the tests.
   s.minute_quote_qty.erase(s.minute_quote_qty.begin(),
