@@ -577,8 +577,7 @@ void EngineState::CancelOrderSlot(uint32_t slot, const ClientOrderId* cancel_id)
       }
     }
     EmitListStatus(l, ListStatus::kAllDone);
-    list_index.Erase(static_cast<uint64_t>(l.id));
-    free_lists.push_back(list);
+    ForgetList(list);
   }
 }
 

@@ -707,8 +707,7 @@ void EngineState::OnListLegEvent(uint32_t slot, bool triggered) {
     EndOrder(other, ExecType::kExpired, OrderStatus::kExpired, ExpiryReason::kOcoTrigger);
   }
   EmitListStatus(l, ListStatus::kAllDone);
-  list_index.Erase(static_cast<uint64_t>(l.id));
-  free_lists.push_back(li);
+  ForgetList(li);
 }
 
 }  // namespace spotex::engine

@@ -34,16 +34,19 @@ Price LegPrice(const OcoLeg& leg) {
 
 }  // namespace
 
-// List client ids are unique among an account's open lists (DoPlaceOco enforces it), so the
-// scan finds at most one match and its result does not depend on the map's slot order.
+// List client ids are unique among an account's open lists (DoPlaceOco enforces it).
 uint32_t EngineState::FindListByClientId(uint32_t account, const ClientOrderId& id) const {
-  uint32_t found = kNil;
-  list_index.ForEach([&](uint64_t, uint32_t s) {
-    if (lists[s].account == account && lists[s].client_id == id) {
-      found = s;
-    }
-  });
-  return found;
+  const uint32_t* s = list_client_index.Find(ClientKey{account, id});
+  return s != nullptr ? *s : kNil;
+}
+
+void EngineState::ForgetList(uint32_t slot) {
+  const ListState& l = lists[slot];
+  list_index.Erase(static_cast<uint64_t>(l.id));
+  if (!l.client_id.empty()) {
+    list_client_index.Erase(ClientKey{l.account, l.client_id});
+  }
+  free_lists.push_back(slot);
 }
 
 ApplyResult EngineState::DoPlaceOco(const PlaceOco& c) {
@@ -140,6 +143,9 @@ ApplyResult EngineState::DoPlaceOco(const PlaceOco& c) {
   orders[a].list = ls;
   orders[b].list = ls;
   list_index.Put(static_cast<uint64_t>(list_id), ls);
+  if (!l.client_id.empty()) {
+    list_client_index.Put(ClientKey{l.account, l.client_id}, ls);
+  }
   r.order_list_id = list_id;
   r.order_id = orders[a].id;
   EmitListStatus(l, ListStatus::kExecuting);

@@ -572,6 +572,9 @@ bool RestoreBody(Reader& r, EngineState& s) {
     }
     s.lists.push_back(l);
     s.list_index.Put(static_cast<uint64_t>(l.id), ls);
+    if (!l.client_id.empty()) {
+      s.list_client_index.Put(ClientKey{l.account, l.client_id}, ls);
+    }
   }
   return r.ok() && r.done();
 }

@@ -218,6 +218,7 @@ class EngineState {
   std::vector<ListState> lists;
   std::vector<uint32_t> free_lists;
   FlatMap<uint64_t, uint32_t> list_index;  // list id -> slot
+  FlatMap<ClientKey, uint32_t, ClientKeyHash> list_client_index;  // (account, list client id)
 
   // ---- per-command scratch ----
   uint32_t epoch = 0;
@@ -324,6 +325,7 @@ class EngineState {
   void EmitAccountUpdated(uint32_t account_slot);
   void EmitListStatus(const ListState& l, ListStatus status);
   uint32_t FindListByClientId(uint32_t account, const ClientOrderId& id) const;
+  void ForgetList(uint32_t slot);  // unindexes a finished list and frees its slot
   uint32_t OpenAccountSlot(AccountId id);
 
   std::string CheckConsistency() const;
