@@ -161,11 +161,11 @@ class Replayer {
     Qty qty;
     Qty executed_qty;
   };
-  std::vector<OrderId> engine_ids_;   // XC order id -> current engine order id (0: none)
-  std::vector<Live> live_;            // XC order id -> its open order's state
+  std::vector<OrderId> engine_ids_;     // XC order id -> current engine order id (0: none)
+  std::vector<Live> live_;              // XC order id -> its open order's state
   std::vector<uint64_t> xc_of_engine_;  // engine order id -> XC order id
-  std::vector<SymbolId> symbol_ids_;  // XC symbol -> engine symbol
-  std::vector<AssetId> base_ids_;     // XC symbol -> engine base asset
+  std::vector<SymbolId> symbol_ids_;    // XC symbol -> engine symbol
+  std::vector<AssetId> base_ids_;       // XC symbol -> engine base asset
   AssetId usd_id_ = 0;
   size_t order_depth_max_;  // "all levels": a book has at most one level per order
   Seq seq_ = 0;

@@ -25,7 +25,9 @@ int main() {
         std::chrono::duration_cast<std::chrono::nanoseconds>(t1 - t0).count());
   }
   std::sort(ns.begin(), ns.end());
-  auto at = [&](double q) { return ns[static_cast<size_t>(q * static_cast<double>(kSamples - 1))]; };
+  auto at = [&](double q) {
+    return ns[static_cast<size_t>(q * static_cast<double>(kSamples - 1))];
+  };
   std::printf("noise step_ns=%u p50_ns=%u p99_ns=%u p9999_ns=%u max_ns=%u\n", at(0.5), at(0.5),
               at(0.99), at(0.9999), ns.back());
   return 0;

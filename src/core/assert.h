@@ -15,11 +15,11 @@ namespace spotex::core {
 }  // namespace spotex::core
 
 // Cheap invariants and pre/postconditions: on in every build.
-#define SPOTEX_ASSERT(expr)                                          \
-  do {                                                               \
-    if (__builtin_expect(!(expr), 0)) {                              \
-      ::spotex::core::AssertFail(#expr, __FILE__, __LINE__);         \
-    }                                                                \
+#define SPOTEX_ASSERT(expr)                                  \
+  do {                                                       \
+    if (__builtin_expect(!(expr), 0)) {                      \
+      ::spotex::core::AssertFail(#expr, __FILE__, __LINE__); \
+    }                                                        \
   } while (0)
 
 // Expensive checks: only in sanitizer/debug builds (SPOTEX_CHECK_INVARIANTS).

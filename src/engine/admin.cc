@@ -49,10 +49,10 @@ RejectCode CheckSymbolConfig(const SymbolConfig& c, const std::vector<AssetState
   if ((static_cast<__int128>(f.tick_size.v) * f.step_size.v) % base_unit != 0) {
     return RejectCode::kBadSymbolConfig;
   }
-  for (int64_t v : {f.min_price.v, f.max_price.v, f.min_qty.v, f.max_qty.v,
-                    f.market_min_qty.v, f.market_max_qty.v, f.market_step_size.v,
-                    f.min_notional.v, f.max_notional.v, f.bid_multiplier_up_e8,
-                    f.bid_multiplier_down_e8, f.ask_multiplier_up_e8, f.ask_multiplier_down_e8}) {
+  for (int64_t v : {f.min_price.v, f.max_price.v, f.min_qty.v, f.max_qty.v, f.market_min_qty.v,
+                    f.market_max_qty.v, f.market_step_size.v, f.min_notional.v, f.max_notional.v,
+                    f.bid_multiplier_up_e8, f.bid_multiplier_down_e8, f.ask_multiplier_up_e8,
+                    f.ask_multiplier_down_e8}) {
     if (v < 0) return RejectCode::kBadSymbolConfig;
   }
   if ((f.max_price.v > 0 && f.max_price < f.min_price) ||
@@ -130,8 +130,8 @@ uint32_t EngineState::OpenAccountSlot(AccountId id) {
 ApplyResult EngineState::DoOpenAccount(const OpenAccount& c) {
   ApplyResult r;
   const RejectCode code = FindAccount(c.account) != nullptr ? RejectCode::kDuplicateAccount
-                          : accounts.size() >= (1u << 31) ? RejectCode::kInvalidParameter
-                                                           : RejectCode::kNone;
+                          : accounts.size() >= (1u << 31)   ? RejectCode::kInvalidParameter
+                                                            : RejectCode::kNone;
   if (code != RejectCode::kNone) {
     Reject(code, CommandPart::kWhole, c.account, command_index, nullptr);
     r.code = code;
@@ -238,8 +238,8 @@ ApplyResult EngineState::DoSetAccountStp(const SetAccountStp& c) {
   ApplyResult r;
   const uint32_t* acct = FindAccount(c.account);
   const RejectCode code = acct == nullptr || *acct == 0 ? RejectCode::kUnknownAccount
-                          : !ValidStp(c.mode)            ? RejectCode::kInvalidStpMode
-                                                         : RejectCode::kNone;
+                          : !ValidStp(c.mode)           ? RejectCode::kInvalidStpMode
+                                                        : RejectCode::kNone;
   if (code != RejectCode::kNone) {
     Reject(code, CommandPart::kWhole, c.account, command_index, nullptr);
     r.code = code;

@@ -67,11 +67,11 @@ struct NewOrder {
   OrderType type = OrderType::kLimit;
   TimeInForce tif = TimeInForce::kNone;
   StpMode stp = StpMode::kDefault;
-  Price price;          // LIMIT-like types; zero = not sent
-  Qty qty;              // zero = not sent
-  Amount quote_qty;     // MARKET only; zero = not sent
-  Price stop_price;     // stop types; zero = not sent
-  Qty iceberg_qty;      // zero = not an iceberg
+  Price price;       // LIMIT-like types; zero = not sent
+  Qty qty;           // zero = not sent
+  Amount quote_qty;  // MARKET only; zero = not sent
+  Price stop_price;  // stop types; zero = not sent
+  Qty iceberg_qty;   // zero = not an iceberg
   ClientOrderId client_order_id;
 };
 
@@ -83,7 +83,7 @@ struct PlaceOrder {
 struct OrderRef {
   AccountId account = 0;
   SymbolId symbol = 0;
-  OrderId order_id = 0;               // 0 = not sent
+  OrderId order_id = 0;                // 0 = not sent
   ClientOrderId orig_client_order_id;  // empty = not sent
 };
 
@@ -190,10 +190,10 @@ struct FreezeAccount {
   bool frozen = true;
 };
 
-using CommandBody = std::variant<PlaceOrder, CancelOrder, CancelReplace, CancelAll, AmendOrder,
-                                 PlaceOco, CancelOrderList, AddAsset, AddSymbol, SetSymbolStatus,
-                                 OpenAccount, Deposit, Withdraw, SetFees, SetAccountStp,
-                                 FreezeAccount>;
+using CommandBody =
+    std::variant<PlaceOrder, CancelOrder, CancelReplace, CancelAll, AmendOrder, PlaceOco,
+                 CancelOrderList, AddAsset, AddSymbol, SetSymbolStatus, OpenAccount, Deposit,
+                 Withdraw, SetFees, SetAccountStp, FreezeAccount>;
 
 struct Command {
   Seq seq = 0;         // position in the command log, strictly increasing

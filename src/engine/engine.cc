@@ -72,8 +72,8 @@ Amount EngineState::FreeFor(const NewOrder& o) const {
   return bal ? balances[*bal].free : Amount(0);
 }
 
-void EngineState::Reject(RejectCode code, CommandPart part, AccountId account,
-                         uint8_t cmd_index, const ClientOrderId* client_id) {
+void EngineState::Reject(RejectCode code, CommandPart part, AccountId account, uint8_t cmd_index,
+                         const ClientOrderId* client_id) {
   auto& e = events.Append<CommandRejected>(cur_seq);
   e.account = account;
   e.code = code;
@@ -159,22 +159,38 @@ ApplyResult EngineState::Apply(const Command& cmd) {
   r = std::visit(
       [this](const auto& c) -> ApplyResult {
         using T = std::decay_t<decltype(c)>;
-        if constexpr (std::is_same_v<T, PlaceOrder>) return DoPlace(c);
-        else if constexpr (std::is_same_v<T, CancelOrder>) return DoCancel(c, CommandPart::kWhole);
-        else if constexpr (std::is_same_v<T, CancelReplace>) return DoCancelReplace(c);
-        else if constexpr (std::is_same_v<T, CancelAll>) return DoCancelAll(c);
-        else if constexpr (std::is_same_v<T, AmendOrder>) return DoAmend(c);
-        else if constexpr (std::is_same_v<T, PlaceOco>) return DoPlaceOco(c);
-        else if constexpr (std::is_same_v<T, CancelOrderList>) return DoCancelList(c);
-        else if constexpr (std::is_same_v<T, AddAsset>) return DoAddAsset(c);
-        else if constexpr (std::is_same_v<T, AddSymbol>) return DoAddSymbol(c);
-        else if constexpr (std::is_same_v<T, SetSymbolStatus>) return DoSetSymbolStatus(c);
-        else if constexpr (std::is_same_v<T, OpenAccount>) return DoOpenAccount(c);
-        else if constexpr (std::is_same_v<T, Deposit>) return DoDeposit(c);
-        else if constexpr (std::is_same_v<T, Withdraw>) return DoWithdraw(c);
-        else if constexpr (std::is_same_v<T, SetFees>) return DoSetFees(c);
-        else if constexpr (std::is_same_v<T, SetAccountStp>) return DoSetAccountStp(c);
-        else return DoFreeze(c);
+        if constexpr (std::is_same_v<T, PlaceOrder>)
+          return DoPlace(c);
+        else if constexpr (std::is_same_v<T, CancelOrder>)
+          return DoCancel(c, CommandPart::kWhole);
+        else if constexpr (std::is_same_v<T, CancelReplace>)
+          return DoCancelReplace(c);
+        else if constexpr (std::is_same_v<T, CancelAll>)
+          return DoCancelAll(c);
+        else if constexpr (std::is_same_v<T, AmendOrder>)
+          return DoAmend(c);
+        else if constexpr (std::is_same_v<T, PlaceOco>)
+          return DoPlaceOco(c);
+        else if constexpr (std::is_same_v<T, CancelOrderList>)
+          return DoCancelList(c);
+        else if constexpr (std::is_same_v<T, AddAsset>)
+          return DoAddAsset(c);
+        else if constexpr (std::is_same_v<T, AddSymbol>)
+          return DoAddSymbol(c);
+        else if constexpr (std::is_same_v<T, SetSymbolStatus>)
+          return DoSetSymbolStatus(c);
+        else if constexpr (std::is_same_v<T, OpenAccount>)
+          return DoOpenAccount(c);
+        else if constexpr (std::is_same_v<T, Deposit>)
+          return DoDeposit(c);
+        else if constexpr (std::is_same_v<T, Withdraw>)
+          return DoWithdraw(c);
+        else if constexpr (std::is_same_v<T, SetFees>)
+          return DoSetFees(c);
+        else if constexpr (std::is_same_v<T, SetAccountStp>)
+          return DoSetAccountStp(c);
+        else
+          return DoFreeze(c);
       },
       cmd.body);
   FinishCommand();
@@ -211,8 +227,7 @@ RejectCode EngineState::ValidateNewOrder(const NewOrder& o, int extra_orders,
   if (o.qty.v < 0 || o.quote_qty.v < 0 || o.iceberg_qty.v < 0) return RejectCode::kInvalidQuantity;
 
   const bool priced = o.type == OrderType::kLimit || o.type == OrderType::kLimitMaker ||
-                      o.type == OrderType::kStopLossLimit ||
-                      o.type == OrderType::kTakeProfitLimit;
+                      o.type == OrderType::kStopLossLimit || o.type == OrderType::kTakeProfitLimit;
   const bool market_like = IsMarketLike(o.type);
   const bool by_quote = o.type == OrderType::kMarket && o.quote_qty.v > 0;
   // Shape by type (docs/engine-semantics.md step 3).
@@ -318,8 +333,8 @@ RejectCode EngineState::ValidateNewOrder(const NewOrder& o, int extra_orders,
     if (notional == 0 && priced) return RejectCode::kZeroNotional;
     if (notional > INT64_MAX) return RejectCode::kOverflow;
     if (notional >= 0) {
-      const RejectCode fail = f.legacy_min_notional ? RejectCode::kFilterMinNotional
-                                                    : RejectCode::kFilterNotional;
+      const RejectCode fail =
+          f.legacy_min_notional ? RejectCode::kFilterMinNotional : RejectCode::kFilterNotional;
       if (check_min && f.min_notional.v > 0 && notional < f.min_notional.v) return fail;
       if (check_max && f.max_notional.v > 0 && notional > f.max_notional.v) return fail;
     }
@@ -418,7 +433,7 @@ uint32_t EngineState::CreateOrder(const NewOrder& n, Amount reserve, OrderListId
   o.type = n.type;
   o.tif = n.tif;
   const Account& a = accounts[acct];
-  o.stp = n.stp != StpMode::kDefault ? n.stp
+  o.stp = n.stp != StpMode::kDefault   ? n.stp
           : a.stp != StpMode::kDefault ? a.stp
                                        : s.cfg.default_stp;
   o.status = OrderStatus::kNew;
@@ -680,8 +695,7 @@ ApplyResult EngineState::DoAmend(const AmendOrder& c) {
       code = RejectCode::kAmendQtyIncrease;
     } else if (c.new_qty < f.min_qty || !OnGrid(c.new_qty.v, f.step_size.v)) {
       code = RejectCode::kFilterLotSize;
-    } else if (!c.new_client_order_id.empty() &&
-               !(c.new_client_order_id == cold[slot].client_id)) {
+    } else if (!c.new_client_order_id.empty() && !(c.new_client_order_id == cold[slot].client_id)) {
       const uint32_t* other =
           client_index.Find(ClientKey{o.account, c.new_client_order_id.Canonical()});
       if (other != nullptr) code = RejectCode::kDuplicateOrder;
@@ -738,8 +752,8 @@ ApplyResult EngineState::DoAmend(const AmendOrder& c) {
   if (o.side == Side::kSell) {
     release = Amount(removed.v);
   } else if (o.IsPriced()) {
-    release = Amount(static_cast<int64_t>(static_cast<__int128>(o.price.v) * removed.v /
-                                          s.base_unit));
+    release =
+        Amount(static_cast<int64_t>(static_cast<__int128>(o.price.v) * removed.v / s.base_unit));
   }
   if (release > o.reserved) release = o.reserved;
   Unlock(o, release);

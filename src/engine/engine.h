@@ -29,12 +29,12 @@ namespace spotex::engine {
 
 // What Apply tells the caller beyond the events.
 struct ApplyResult {
-  RejectCode code = RejectCode::kNone;  // kNone: applied (for cancel-replace: both parts ok)
-  RejectCode cancel_code = RejectCode::kNone;     // cancel-replace only
+  RejectCode code = RejectCode::kNone;         // kNone: applied (for cancel-replace: both parts ok)
+  RejectCode cancel_code = RejectCode::kNone;  // cancel-replace only
   RejectCode new_order_code = RejectCode::kNone;  // cancel-replace only
-  OrderId order_id = 0;             // the new order's id, when one was accepted
-  OrderListId order_list_id = 0;    // the new list's id (OCO)
-  std::span<const std::byte> events;  // valid until the next Apply
+  OrderId order_id = 0;                           // the new order's id, when one was accepted
+  OrderListId order_list_id = 0;                  // the new list's id (OCO)
+  std::span<const std::byte> events;              // valid until the next Apply
 };
 
 struct BalanceView {

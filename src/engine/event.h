@@ -49,9 +49,9 @@ enum class EventType : uint16_t {
 
 struct EventHeader {
   Seq seq;
-  uint32_t index;   // position within the command, from 0
+  uint32_t index;  // position within the command, from 0
   EventType type;
-  uint16_t size;    // whole record including this header, a multiple of 8
+  uint16_t size;  // whole record including this header, a multiple of 8
 };
 static_assert(sizeof(EventHeader) == 16);
 
@@ -63,7 +63,7 @@ struct CommandRejected {
   AccountId account;
   RejectCode code;
   CommandPart part;
-  uint8_t command_index;  // CommandBody::index() of the rejected command
+  uint8_t command_index;          // CommandBody::index() of the rejected command
   ClientOrderId client_order_id;  // of the order the command tried to place/cancel, if any
 };
 
@@ -77,9 +77,9 @@ struct OrderAccepted {
   Side side;
   OrderType type;
   TimeInForce tif;
-  StpMode stp;          // the effective mode (never kDefault)
-  OrderStatus status;   // kNew (untriggered stops too: see `working`)
-  bool working;         // false for an untriggered stop
+  StpMode stp;         // the effective mode (never kDefault)
+  OrderStatus status;  // kNew (untriggered stops too: see `working`)
+  bool working;        // false for an untriggered stop
   Price price;
   Qty qty;
   Amount quote_qty;
@@ -96,15 +96,15 @@ struct OrderUpdate {
   AccountId account;
   SymbolId symbol;
   ExecType exec;
-  OrderStatus status;     // after this event
+  OrderStatus status;  // after this event
   ExpiryReason reason;
-  bool is_maker;          // kTrade only
-  Qty executed_qty;       // cumulative
-  Amount cum_quote_qty;   // cumulative
+  bool is_maker;         // kTrade only
+  Qty executed_qty;      // cumulative
+  Amount cum_quote_qty;  // cumulative
   Qty last_qty;
   Price last_price;
-  TradeId trade_id;       // 0 when not a fill
-  Amount commission;      // charged for this fill
+  TradeId trade_id;   // 0 when not a fill
+  Amount commission;  // charged for this fill
   AssetId commission_asset;
   uint32_t pad = 0;
   int64_t prevented_match_id;  // kTradePrevention only, else 0
@@ -143,8 +143,8 @@ struct Trade {
   OrderId seller_order_id;
   AccountId buyer;
   AccountId seller;
-  Qty buyer_commission;       // in the base asset
-  Amount seller_commission;   // in the quote asset
+  Qty buyer_commission;      // in the base asset
+  Amount seller_commission;  // in the quote asset
   TimeMs time_ms;
 };
 

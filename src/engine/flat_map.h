@@ -37,7 +37,7 @@ class FlatMap {
 
   // Returns the value for `key`, or nullptr.
   Value* Find(const Key& key) {
-    size_t i = Hash{}(key) & mask_;
+    size_t i = Hash{}(key)&mask_;
     while (slots_[i].used) {
       if (slots_[i].key == key) {
         return &slots_[i].value;
@@ -53,7 +53,7 @@ class FlatMap {
     if ((size_ + 1) * 2 > slots_.size()) {  // load <= 1/2 keeps probe runs short
       Rehash(slots_.size() * 2);
     }
-    size_t i = Hash{}(key) & mask_;
+    size_t i = Hash{}(key)&mask_;
     while (slots_[i].used) {
       if (slots_[i].key == key) {
         slots_[i].value = value;
@@ -67,7 +67,7 @@ class FlatMap {
 
   // Removes `key`; returns whether it was present.
   bool Erase(const Key& key) {
-    size_t i = Hash{}(key) & mask_;
+    size_t i = Hash{}(key)&mask_;
     while (slots_[i].used) {
       if (slots_[i].key == key) {
         ShiftBack(i);

@@ -183,8 +183,7 @@ void EngineState::FinishOrder(uint32_t slot) {
   free_orders.push_back(slot);
 }
 
-void EngineState::EndOrder(uint32_t slot, ExecType exec, OrderStatus status,
-                           ExpiryReason reason) {
+void EngineState::EndOrder(uint32_t slot, ExecType exec, OrderStatus status, ExpiryReason reason) {
   Order& o = orders[slot];
   o.status = status;
   o.update_ms = now_ms;
@@ -196,8 +195,7 @@ void EngineState::ExpireStp(uint32_t slot, int64_t prevented_id) {
   Order& o = orders[slot];
   o.status = OrderStatus::kExpiredInMatch;
   o.update_ms = now_ms;
-  EmitUpdate(o, ExecType::kTradePrevention, ExpiryReason::kStp).prevented_match_id =
-      prevented_id;
+  EmitUpdate(o, ExecType::kTradePrevention, ExpiryReason::kStp).prevented_match_id = prevented_id;
   OnListLegEvent(slot, /*triggered=*/false);
   FinishOrder(slot);
 }
@@ -281,9 +279,8 @@ bool EngineState::FokCanFill(const Order& o) const {
   const SymbolState& s = symbols[o.symbol];
   const BookSide& opp = o.side == Side::kBuy ? s.asks : s.bids;
   const int64_t need = o.Remaining().v;
-  const bool own_matter =
-      o.stp != StpMode::kNone &&
-      acct_syms[o.acct_sym].book_orders[static_cast<int>(Opposite(o.side))] > 0;
+  const bool own_matter = o.stp != StpMode::kNone &&
+                          acct_syms[o.acct_sym].book_orders[static_cast<int>(Opposite(o.side))] > 0;
   int64_t avail = 0;
   for (size_t i = opp.levels.size(); i > 0; --i) {
     const Level& l = levels[opp.levels[i - 1]];
@@ -323,8 +320,7 @@ void EngineState::Fill(uint32_t ts, uint32_t ms, uint32_t li, Qty q) {
   Level& l = levels[li];
   SymbolState& s = symbols[t.symbol];
   const Price px = l.price;
-  const int64_t notional =
-      static_cast<int64_t>(static_cast<__int128>(px.v) * q.v / s.base_unit);
+  const int64_t notional = static_cast<int64_t>(static_cast<__int128>(px.v) * q.v / s.base_unit);
   const bool buyer_is_maker = m.side == Side::kBuy;
   Order& buyer = buyer_is_maker ? m : t;
   Order& seller = buyer_is_maker ? t : m;
@@ -498,13 +494,13 @@ MatchStop EngineState::Match(uint32_t ts) {
     int64_t q = std::min(left, m.display.v);
     if (market) {
       if (t.side == Side::kBuy) {
-        q = std::min(q, FloorStep(static_cast<__int128>(t.reserved.v) * s.base_unit / l.price.v,
-                                  step));
+        q = std::min(
+            q, FloorStep(static_cast<__int128>(t.reserved.v) * s.base_unit / l.price.v, step));
       } else if (by_quote) {
         const int64_t quote_left = t.quote_qty.v - t.cum_quote.v;
-        q = std::min({q, t.reserved.v,
-                      FloorStep(static_cast<__int128>(quote_left) * s.base_unit / l.price.v,
-                                step)});
+        q = std::min(
+            {q, t.reserved.v,
+             FloorStep(static_cast<__int128>(quote_left) * s.base_unit / l.price.v, step)});
       }
       if (q <= 0) {
         return MatchStop::kCapped;
@@ -528,8 +524,8 @@ void EngineState::RunTaker(uint32_t slot) {
     FinishOrder(slot);
     return;
   }
-  const bool rests = o.type == OrderType::kLimitMaker ||
-                     (o.IsPriced() && o.tif == TimeInForce::kGtc);
+  const bool rests =
+      o.type == OrderType::kLimitMaker || (o.IsPriced() && o.tif == TimeInForce::kGtc);
   if (rests) {
     Rest(slot);
     return;

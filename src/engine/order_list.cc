@@ -6,9 +6,7 @@
 namespace spotex::engine {
 namespace {
 
-bool IsStopLoss(OrderType t) {
-  return t == OrderType::kStopLoss || t == OrderType::kStopLossLimit;
-}
+bool IsStopLoss(OrderType t) { return t == OrderType::kStopLoss || t == OrderType::kStopLossLimit; }
 
 NewOrder LegOrder(const PlaceOco& c, const OcoLeg& leg) {
   NewOrder n;
@@ -65,10 +63,9 @@ ApplyResult EngineState::DoPlaceOco(const PlaceOco& c) {
     code = RejectCode::kOcoNotAllowed;
   } else if (c.side != Side::kBuy && c.side != Side::kSell) {
     code = RejectCode::kInvalidSide;
-  } else if (c.side == Side::kSell ? !(c.above.type == OrderType::kLimitMaker &&
-                                       IsStopLoss(c.below.type))
-                                   : !(IsStopLoss(c.above.type) &&
-                                       c.below.type == OrderType::kLimitMaker)) {
+  } else if (c.side == Side::kSell
+                 ? !(c.above.type == OrderType::kLimitMaker && IsStopLoss(c.below.type))
+                 : !(IsStopLoss(c.above.type) && c.below.type == OrderType::kLimitMaker)) {
     code = RejectCode::kUnsupportedCombination;
   } else {
     ClientOrderId probe;
@@ -176,8 +173,7 @@ ApplyResult EngineState::DoCancelList(const CancelOrderList& c) {
       found = FindListByClientId(*acct, c.list_client_order_id.Canonical());
     }
     if (found == kNil || lists[found].account != *acct || lists[found].symbol != c.symbol ||
-        (!c.list_client_order_id.empty() &&
-         !(lists[found].client_id == c.list_client_order_id))) {
+        (!c.list_client_order_id.empty() && !(lists[found].client_id == c.list_client_order_id))) {
       code = RejectCode::kUnknownOrderList;
     }
   }

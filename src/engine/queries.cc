@@ -36,9 +36,7 @@ std::vector<SymbolView> Engine::Symbols() const {
   return out;
 }
 
-bool Engine::HasAccount(AccountId account) const {
-  return state_->FindAccount(account) != nullptr;
-}
+bool Engine::HasAccount(AccountId account) const { return state_->FindAccount(account) != nullptr; }
 
 std::optional<BalanceView> Engine::Balance(AccountId account, AssetId asset) const {
   const uint32_t* acct = state_->FindAccount(account);
@@ -101,8 +99,7 @@ std::optional<OrderView> Engine::FindOrder(AccountId account, SymbolId symbol, O
   return View(*state_, slot);
 }
 
-std::vector<OrderView> Engine::OpenOrders(AccountId account,
-                                          std::optional<SymbolId> symbol) const {
+std::vector<OrderView> Engine::OpenOrders(AccountId account, std::optional<SymbolId> symbol) const {
   std::vector<OrderView> out;
   const EngineState& s = *state_;
   const uint32_t* acct = s.FindAccount(account);

@@ -81,8 +81,8 @@ enum class RejectCode : uint16_t {
 };
 
 struct BinanceError {
-  int32_t code;      // e.g. -2010
-  int32_t http;      // HTTP status the gateway answers with
+  int32_t code;  // e.g. -2010
+  int32_t http;  // HTTP status the gateway answers with
   std::string_view msg;
 };
 

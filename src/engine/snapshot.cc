@@ -150,11 +150,11 @@ SymbolConfig GetConfig(Reader& r) {
   c.base_asset = r.Get<AssetId>();
   c.quote_asset = r.Get<AssetId>();
   c.status = r.Get<SymbolStatus>();
-  for (int64_t* v : {&f.min_price.v, &f.max_price.v, &f.tick_size.v, &f.min_qty.v, &f.max_qty.v,
-                     &f.step_size.v, &f.market_min_qty.v, &f.market_max_qty.v,
-                     &f.market_step_size.v, &f.min_notional.v, &f.max_notional.v,
-                     &f.bid_multiplier_up_e8, &f.bid_multiplier_down_e8, &f.ask_multiplier_up_e8,
-                     &f.ask_multiplier_down_e8}) {
+  for (int64_t* v :
+       {&f.min_price.v, &f.max_price.v, &f.tick_size.v, &f.min_qty.v, &f.max_qty.v, &f.step_size.v,
+        &f.market_min_qty.v, &f.market_max_qty.v, &f.market_step_size.v, &f.min_notional.v,
+        &f.max_notional.v, &f.bid_multiplier_up_e8, &f.bid_multiplier_down_e8,
+        &f.ask_multiplier_up_e8, &f.ask_multiplier_down_e8}) {
     *v = r.Get<int64_t>();
   }
   f.apply_min_to_market = r.GetBool();
@@ -181,9 +181,9 @@ void PutOrder(Writer& w, const Order& o, const OrderCold& c) {
   w.Put(o.tif);
   w.Put(o.stp);
   w.Put(o.status);
-  for (int64_t v : {o.price.v, o.qty.v, o.executed.v, o.display.v, o.cum_quote.v, o.reserved.v,
-                    o.quote_qty.v, c.stop_price.v, o.iceberg_qty.v, c.list_id, c.time_ms,
-                    o.update_ms}) {
+  for (int64_t v :
+       {o.price.v, o.qty.v, o.executed.v, o.display.v, o.cum_quote.v, o.reserved.v, o.quote_qty.v,
+        c.stop_price.v, o.iceberg_qty.v, c.list_id, c.time_ms, o.update_ms}) {
     w.Put(v);
   }
   w.Put(c.client_id);
@@ -300,9 +300,9 @@ std::optional<uint32_t> RestoreOrder(Reader& r, EngineState& s, SymbolId symbol)
   o.tif = r.Get<TimeInForce>();
   o.stp = r.Get<StpMode>();
   o.status = r.Get<OrderStatus>();
-  for (int64_t* v : {&o.price.v, &o.qty.v, &o.executed.v, &o.display.v, &o.cum_quote.v,
-                     &o.reserved.v, &o.quote_qty.v, &c.stop_price.v, &o.iceberg_qty.v,
-                     &c.list_id, &c.time_ms, &o.update_ms}) {
+  for (int64_t* v :
+       {&o.price.v, &o.qty.v, &o.executed.v, &o.display.v, &o.cum_quote.v, &o.reserved.v,
+        &o.quote_qty.v, &c.stop_price.v, &o.iceberg_qty.v, &c.list_id, &c.time_ms, &o.update_ms}) {
     *v = r.Get<int64_t>();
   }
   c.client_id = r.GetFixed<ClientOrderId>();
@@ -314,11 +314,10 @@ std::optional<uint32_t> RestoreOrder(Reader& r, EngineState& s, SymbolId symbol)
       static_cast<uint8_t>(o.tif) > 3 || o.stp == StpMode::kDefault ||
       static_cast<uint8_t>(o.stp) > 4 ||
       (o.status != OrderStatus::kNew && o.status != OrderStatus::kPartiallyFilled) ||
-      o.price.v < 0 || o.qty.v <= 0 || o.executed.v < 0 || o.executed >= o.qty ||
-      o.display.v < 0 || o.reserved.v < 0 || o.cum_quote.v < 0 || o.quote_qty.v != 0 ||
-      o.iceberg_qty.v < 0 || c.stop_price.v < 0 ||
-      (IsStopType(o.type) != (c.stop_price.v > 0)) || c.list_id < -1 || c.list_id == 0 ||
-      c.list_id >= s.next_list_id || !(o.IsPriced() == (o.price.v > 0))) {
+      o.price.v < 0 || o.qty.v <= 0 || o.executed.v < 0 || o.executed >= o.qty || o.display.v < 0 ||
+      o.reserved.v < 0 || o.cum_quote.v < 0 || o.quote_qty.v != 0 || o.iceberg_qty.v < 0 ||
+      c.stop_price.v < 0 || (IsStopType(o.type) != (c.stop_price.v > 0)) || c.list_id < -1 ||
+      c.list_id == 0 || c.list_id >= s.next_list_id || !(o.IsPriced() == (o.price.v > 0))) {
     return std::nullopt;
   }
   // Time in force as Apply leaves it: none for LIMIT_MAKER and stop-market types, GTC/IOC/FOK
@@ -330,8 +329,7 @@ std::optional<uint32_t> RestoreOrder(Reader& r, EngineState& s, SymbolId symbol)
   }
   if (!cid.empty()) {
     ClientOrderId probe;
-    if (!probe.Assign(cid.view()) ||
-        s.client_index.Find(ClientKey{o.account, cid}) != nullptr) {
+    if (!probe.Assign(cid.view()) || s.client_index.Find(ClientKey{o.account, cid}) != nullptr) {
       return std::nullopt;
     }
   }
@@ -414,10 +412,11 @@ bool RestoreBody(Reader& r, EngineState& s) {
     *v = r.Get<int64_t>();
   }
   constexpr int64_t kIdMax = int64_t{1} << 53;  // ids stay exact in JSON doubles
-  if (s.next_order_id < 1 || s.next_list_id < 1 || s.next_trade_id < 1 ||
-      s.next_prevented_id < 1 || s.next_order_id > kIdMax || s.next_list_id > kIdMax ||
-      s.next_trade_id > kIdMax || s.next_prevented_id > kIdMax || s.default_maker_e8 < 0 || s.default_maker_e8 >= core::kRateOne ||
-      s.default_taker_e8 < 0 || s.default_taker_e8 >= core::kRateOne) {
+  if (s.next_order_id < 1 || s.next_list_id < 1 || s.next_trade_id < 1 || s.next_prevented_id < 1 ||
+      s.next_order_id > kIdMax || s.next_list_id > kIdMax || s.next_trade_id > kIdMax ||
+      s.next_prevented_id > kIdMax || s.default_maker_e8 < 0 ||
+      s.default_maker_e8 >= core::kRateOne || s.default_taker_e8 < 0 ||
+      s.default_taker_e8 >= core::kRateOne) {
     return false;
   }
   const uint64_t n_assets = r.GetCount(21);
@@ -498,8 +497,8 @@ bool RestoreBody(Reader& r, EngineState& s) {
       // As RecordTrade leaves them: saturated sums, the bucket's own ring slot, not in the future.
       const int64_t n = static_cast<int64_t>(n_buckets);
       if (b.quote < 0 || b.quote > AvgBucket::kMax || b.qty < 0 || b.qty > AvgBucket::kMax ||
-          (b.minute != -1 &&
-           (b.minute < 0 || b.minute % n != static_cast<int64_t>(k) || b.minute > s.now_ms / 60000))) {
+          (b.minute != -1 && (b.minute < 0 || b.minute % n != static_cast<int64_t>(k) ||
+                              b.minute > s.now_ms / 60000))) {
         return false;
       }
       sym.buckets.push_back(b);
@@ -515,13 +514,13 @@ bool RestoreBody(Reader& r, EngineState& s) {
         const Price stop = s.cold[*slot].stop_price;
         // Right list, right place: AddStop's binary search relies on the order.
         const bool triggers_up = (o.side == Side::kBuy) == (o.type == OrderType::kStopLoss ||
-                                                           o.type == OrderType::kStopLossLimit);
+                                                            o.type == OrderType::kStopLossLimit);
         if (triggers_up != (up == 1)) return false;
         auto& list = up ? s.symbols[id].stops_up : s.symbols[id].stops_down;
         if (!list.empty()) {
           const StopEntry& prev = list.back();
-          const bool ordered = prev.stop != stop ? (up ? prev.stop < stop : prev.stop > stop)
-                                                 : prev.id < o.id;
+          const bool ordered =
+              prev.stop != stop ? (up ? prev.stop < stop : prev.stop > stop) : prev.id < o.id;
           if (!ordered) return false;
         }
         o.working = false;
@@ -542,8 +541,7 @@ bool RestoreBody(Reader& r, EngineState& s) {
     l.client_id = r.GetFixed<ClientOrderId>();
     if (!r.ok() || l.id <= 0 || l.id >= s.next_list_id || l.account == 0 ||
         l.account >= s.accounts.size() || l.symbol >= s.symbols.size() ||
-        s.list_index.Find(static_cast<uint64_t>(l.id)) != nullptr ||
-        l.leg_ids[0] == l.leg_ids[1]) {
+        s.list_index.Find(static_cast<uint64_t>(l.id)) != nullptr || l.leg_ids[0] == l.leg_ids[1]) {
       return false;
     }
     const auto ls = static_cast<uint32_t>(s.lists.size());
@@ -561,12 +559,11 @@ bool RestoreBody(Reader& r, EngineState& s) {
     const auto stop_loss = [](OrderType t) {
       return t == OrderType::kStopLoss || t == OrderType::kStopLossLimit;
     };
-    const bool shape = a.side == b.side && a.qty == b.qty &&
-                       (a.side == Side::kSell
-                            ? a.type == OrderType::kLimitMaker && stop_loss(b.type)
-                            : stop_loss(a.type) && b.type == OrderType::kLimitMaker);
-    if (!shape || (!l.client_id.empty() &&
-                   s.FindListByClientId(l.account, l.client_id) != kNil)) {
+    const bool shape =
+        a.side == b.side && a.qty == b.qty &&
+        (a.side == Side::kSell ? a.type == OrderType::kLimitMaker && stop_loss(b.type)
+                               : stop_loss(a.type) && b.type == OrderType::kLimitMaker);
+    if (!shape || (!l.client_id.empty() && s.FindListByClientId(l.account, l.client_id) != kNil)) {
       return false;
     }
     s.lists.push_back(l);

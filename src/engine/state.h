@@ -28,9 +28,9 @@ struct alignas(64) Order {
   uint32_t account = 0;   // account slot
   OrderId id = 0;
   Price price;
-  Qty qty;        // original quantity (amend lowers it); 0 for MARKET by quote
+  Qty qty;  // original quantity (amend lowers it); 0 for MARKET by quote
   Qty executed;
-  Qty display;    // visible part while in the book (iceberg slice, else all that remains)
+  Qty display;  // visible part while in the book (iceberg slice, else all that remains)
   Side side = Side::kBuy;
   OrderType type = OrderType::kLimit;
   TimeInForce tif = TimeInForce::kNone;
@@ -69,8 +69,8 @@ struct OrderCold {
 
 struct Level {
   Price price;
-  Qty visible;  // Σ display of its orders
-  Qty total;    // Σ remaining, hidden iceberg parts included
+  Qty visible;         // Σ display of its orders
+  Qty total;           // Σ remaining, hidden iceberg parts included
   Qty visible_before;  // at the first touch in the current command
   uint32_t head = kNil;
   uint32_t tail = kNil;
@@ -107,7 +107,7 @@ struct SymbolState {
   BookSide asks;
   UpdateId update_id = 0;
   Price last_price;
-  std::vector<AvgBucket> buckets;  // ring, one per minute, avg_price_mins long
+  std::vector<AvgBucket> buckets;     // ring, one per minute, avg_price_mins long
   __int128 open_qty[2] = {0, 0};      // Σ remaining of open orders, per side (≤ INT64_MAX)
   std::vector<StopEntry> stops_up;    // trigger when last >= stop; ascending (stop, id)
   std::vector<StopEntry> stops_down;  // trigger when last <= stop; descending stop, asc id
@@ -131,7 +131,7 @@ struct AccountSymbol {
   uint32_t quote_bal = 0;
   std::vector<uint32_t> open;  // slots of its open orders (any state), unordered
   int32_t open_orders = 0;
-  int32_t algo_orders = 0;  // untriggered stops
+  int32_t algo_orders = 0;          // untriggered stops
   int32_t book_orders[2] = {0, 0};  // resting, per side
 };
 
@@ -217,7 +217,7 @@ class EngineState {
   std::vector<uint32_t> free_levels;
   std::vector<ListState> lists;
   std::vector<uint32_t> free_lists;
-  FlatMap<uint64_t, uint32_t> list_index;  // list id -> slot
+  FlatMap<uint64_t, uint32_t> list_index;                         // list id -> slot
   FlatMap<ClientKey, uint32_t, ClientKeyHash> list_client_index;  // (account, list client id)
 
   // ---- per-command scratch ----
@@ -230,8 +230,12 @@ class EngineState {
   std::vector<OrderId> scratch_ids;  // CancelAll's working list
 
   // ---- helpers (engine.cc / matching.cc) ----
-  int64_t MakerRate(const Account& a) const { return a.own_fees ? a.maker_rate_e8 : default_maker_e8; }
-  int64_t TakerRate(const Account& a) const { return a.own_fees ? a.taker_rate_e8 : default_taker_e8; }
+  int64_t MakerRate(const Account& a) const {
+    return a.own_fees ? a.maker_rate_e8 : default_maker_e8;
+  }
+  int64_t TakerRate(const Account& a) const {
+    return a.own_fees ? a.taker_rate_e8 : default_taker_e8;
+  }
   // Index lookups with a one-entry memo: a command looks up the same account (and account and
   // symbol) several times. Both indexes only grow and slots never move, so a memo never stales.
   const uint32_t* FindAccount(AccountId id) const {

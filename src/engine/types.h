@@ -72,7 +72,7 @@ enum class ExecType : uint8_t {
 // executionReport "eR" / expiryReason.
 enum class ExpiryReason : uint8_t {
   kNone = 0,
-  kRejected = 1,               // (Binance's; not produced by Spotex yet)
+  kRejected = 1,  // (Binance's; not produced by Spotex yet)
   kExchangeCanceled = 2,
   kOcoTrigger = 3,
   kUnfilledIoc = 4,            // UNFILLED_IOC_QUANTITY_EXPIRED (also MARKET remainder)

@@ -39,5 +39,4 @@ inline bool MulLe(int64_t a, int64_t b, int64_t c, int64_t d) {
   return static_cast<__int128>(a) * b <= static_cast<__int128>(c) * d;
 }
 
-
 }  // namespace spotex::engine

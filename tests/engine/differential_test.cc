@@ -1113,8 +1113,9 @@ std::string DiffOrders(const OrderView& a, const OrderView& b) {
   SPOTEX_CMP(side)
   SPOTEX_CMP(type)
   SPOTEX_CMP(tif)
-  SPOTEX_CMP(stp) SPOTEX_CMP(status) SPOTEX_CMP(working) SPOTEX_CMP(price) SPOTEX_CMP(qty)
-      SPOTEX_CMP(quote_qty) SPOTEX_CMP(stop_price) SPOTEX_CMP(iceberg_qty) SPOTEX_CMP(executed_qty)
+  SPOTEX_CMP(stp)
+  SPOTEX_CMP(status) SPOTEX_CMP(working) SPOTEX_CMP(price) SPOTEX_CMP(qty) SPOTEX_CMP(quote_qty)
+      SPOTEX_CMP(stop_price) SPOTEX_CMP(iceberg_qty) SPOTEX_CMP(executed_qty)
           SPOTEX_CMP(cum_quote_qty) SPOTEX_CMP(reserved) SPOTEX_CMP(time_ms)
               SPOTEX_CMP(client_order_id)
 #undef SPOTEX_CMP

@@ -57,9 +57,7 @@ bool ValidStp(StpMode m) { return static_cast<uint8_t>(m) <= 4; }
 
 }  // namespace
 
-RefEngine::RefEngine() {
-  accounts_[kFeeAccount] = RefAccount{};
-}
+RefEngine::RefEngine() { accounts_[kFeeAccount] = RefAccount{}; }
 
 // ---------------------------------------------------------------------------------------------
 // Queries
@@ -752,8 +750,7 @@ RejectCode RefEngine::ValidateFilters(const NewOrder& o, const RefSymbol& s) con
     }
   }
   if (o.iceberg_qty.v > 0) {
-    const int64_t parts =
-        o.qty.v / o.iceberg_qty.v + (o.qty.v % o.iceberg_qty.v != 0 ? 1 : 0);
+    const int64_t parts = o.qty.v / o.iceberg_qty.v + (o.qty.v % o.iceberg_qty.v != 0 ? 1 : 0);
     if (parts > f.iceberg_parts) {
       return RC::kFilterIcebergParts;
     }
@@ -1283,8 +1280,8 @@ void RefEngine::Activate(OrderId id) {
   } else if (IsPriced(o.type) && o.side == Side::kBuy) {
     // An OCO stop leg may hold more than its own limit price needs (the list reserved the
     // larger of the two legs' needs): the excess goes back to free.
-    const int64_t need = static_cast<int64_t>(static_cast<__int128>(o.price) *
-                                              (o.qty - o.executed) / BaseUnit(s));
+    const int64_t need =
+        static_cast<int64_t>(static_cast<__int128>(o.price) * (o.qty - o.executed) / BaseUnit(s));
     if (o.reserved > need) {
       Unlock(o.account, s.cfg.quote_asset, o.reserved - need);
       o.reserved = need;
