@@ -17,9 +17,7 @@ ApplyResult EngineState::DoAddAsset(const AddAsset& c) {
     }
   }
   if (code != RejectCode::kNone) {
-    Reject(code, CommandPart::kWhole, 0, command_index, nullptr);
-    r.code = code;
-    return r;
+    return Rejected(code, 0, nullptr);
   }
   const auto id = static_cast<AssetId>(assets.size());
   assets.push_back(AssetState{.name = c.name.Canonical(), .scale = c.scale});
@@ -84,9 +82,7 @@ ApplyResult EngineState::DoAddSymbol(const AddSymbol& c) {
     if (symbols.size() >= (1u << 24)) code = RejectCode::kBadSymbolConfig;
   }
   if (code != RejectCode::kNone) {
-    Reject(code, CommandPart::kWhole, 0, command_index, nullptr);
-    r.code = code;
-    return r;
+    return Rejected(code, 0, nullptr);
   }
   const auto id = static_cast<SymbolId>(symbols.size());
   SymbolState& s = symbols.emplace_back();
@@ -109,9 +105,7 @@ ApplyResult EngineState::DoSetSymbolStatus(const SetSymbolStatus& c) {
     code = RejectCode::kInvalidParameter;
   }
   if (code != RejectCode::kNone) {
-    Reject(code, CommandPart::kWhole, 0, command_index, nullptr);
-    r.code = code;
-    return r;
+    return Rejected(code, 0, nullptr);
   }
   symbols[c.symbol].cfg.status = c.status;
   auto& e = events.Append<SymbolStatusChanged>(cur_seq);
@@ -133,9 +127,7 @@ ApplyResult EngineState::DoOpenAccount(const OpenAccount& c) {
                           : accounts.size() >= (1u << 31)   ? RejectCode::kInvalidParameter
                                                             : RejectCode::kNone;
   if (code != RejectCode::kNone) {
-    Reject(code, CommandPart::kWhole, c.account, command_index, nullptr);
-    r.code = code;
-    return r;
+    return Rejected(code, c.account, nullptr);
   }
   EmitAccountUpdated(OpenAccountSlot(c.account));
   return r;
@@ -157,9 +149,7 @@ ApplyResult EngineState::DoDeposit(const Deposit& c) {
     code = RejectCode::kAmountOverflow;
   }
   if (code != RejectCode::kNone) {
-    Reject(code, CommandPart::kWhole, c.account, command_index, nullptr);
-    r.code = code;
-    return r;
+    return Rejected(code, c.account, nullptr);
   }
   const uint32_t slot = BalanceSlot(*acct, c.asset);
   TouchBalance(slot);
@@ -190,9 +180,7 @@ ApplyResult EngineState::DoWithdraw(const Withdraw& c) {
     if (bal == nullptr || balances[*bal].free < c.amount) code = RejectCode::kInsufficientBalance;
   }
   if (code != RejectCode::kNone) {
-    Reject(code, CommandPart::kWhole, c.account, command_index, nullptr);
-    r.code = code;
-    return r;
+    return Rejected(code, c.account, nullptr);
   }
   const uint32_t slot = BalanceSlot(*acct, c.asset);
   TouchBalance(slot);
@@ -217,9 +205,7 @@ ApplyResult EngineState::DoSetFees(const SetFees& c) {
     code = RejectCode::kUnknownAccount;
   }
   if (code != RejectCode::kNone) {
-    Reject(code, CommandPart::kWhole, c.account, command_index, nullptr);
-    r.code = code;
-    return r;
+    return Rejected(code, c.account, nullptr);
   }
   if (*acct == 0) {
     default_maker_e8 = c.maker_rate_e8;
@@ -241,9 +227,7 @@ ApplyResult EngineState::DoSetAccountStp(const SetAccountStp& c) {
                           : !ValidStp(c.mode)           ? RejectCode::kInvalidStpMode
                                                         : RejectCode::kNone;
   if (code != RejectCode::kNone) {
-    Reject(code, CommandPart::kWhole, c.account, command_index, nullptr);
-    r.code = code;
-    return r;
+    return Rejected(code, c.account, nullptr);
   }
   accounts[*acct].stp = c.mode;
   EmitAccountUpdated(*acct);

@@ -500,9 +500,7 @@ ApplyResult EngineState::DoPlace(const PlaceOrder& c) {
     code = RejectCode::kInsufficientBalance;
   }
   if (code != RejectCode::kNone) {
-    Reject(code, CommandPart::kWhole, c.order.account, command_index, &c.order.client_order_id);
-    r.code = code;
-    return r;
+    return Rejected(code, c.order.account, &c.order.client_order_id);
   }
   const uint32_t slot = CreateOrder(c.order, reserve, -1);
   r.order_id = orders[slot].id;
@@ -600,9 +598,7 @@ ApplyResult EngineState::DoCancelReplace(const CancelReplace& c) {
     pre = RejectCode::kCancelReplaceNotAllowed;
   }
   if (pre != RejectCode::kNone) {
-    Reject(pre, CommandPart::kWhole, c.order.account, command_index, &c.order.client_order_id);
-    r.code = pre;
-    return r;
+    return Rejected(pre, c.order.account, &c.order.client_order_id);
   }
   const ApplyResult cancel = DoCancel(c.cancel, CommandPart::kCancel);
   r.cancel_code = cancel.code;
@@ -651,9 +647,7 @@ ApplyResult EngineState::DoCancelAll(const CancelAll& c) {
     if (as == nullptr || acct_syms[*as].open.empty()) code = RejectCode::kUnknownOrder;
   }
   if (code != RejectCode::kNone) {
-    Reject(code, CommandPart::kWhole, c.account, command_index, nullptr);
-    r.code = code;
-    return r;
+    return Rejected(code, c.account, nullptr);
   }
   // In order-id order. Cancelling a list leg also ends its sibling, so every order is looked
   // up again by id before it is cancelled.
@@ -702,9 +696,7 @@ ApplyResult EngineState::DoAmend(const AmendOrder& c) {
     }
   }
   if (code != RejectCode::kNone) {
-    Reject(code, CommandPart::kWhole, c.ref.account, command_index, &c.ref.orig_client_order_id);
-    r.code = code;
-    return r;
+    return Rejected(code, c.ref.account, &c.ref.orig_client_order_id);
   }
   Order& o = orders[slot];
   r.order_id = o.id;

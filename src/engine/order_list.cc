@@ -111,9 +111,7 @@ ApplyResult EngineState::DoPlaceOco(const PlaceOco& c) {
     }
   }
   if (code != RejectCode::kNone) {
-    Reject(code, CommandPart::kWhole, c.account, command_index, &c.list_client_order_id);
-    r.code = code;
-    return r;
+    return Rejected(code, c.account, &c.list_client_order_id);
   }
   const OrderListId list_id = next_list_id++;
   uint32_t ls;
@@ -178,9 +176,7 @@ ApplyResult EngineState::DoCancelList(const CancelOrderList& c) {
     }
   }
   if (code != RejectCode::kNone) {
-    Reject(code, CommandPart::kWhole, c.account, command_index, &c.list_client_order_id);
-    r.code = code;
-    return r;
+    return Rejected(code, c.account, &c.list_client_order_id);
   }
   r.order_list_id = lists[found].id;
   CancelOrderSlot(lists[found].legs[0], nullptr);

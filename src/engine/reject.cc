@@ -142,15 +142,16 @@ std::string_view ToString(RejectCode code) {
   case RejectCode::x:  \
     return #x;
     SPOTEX_CASE(kNone)
-    SPOTEX_CASE(kInvalidPrice) SPOTEX_CASE(kInvalidQuantity) SPOTEX_CASE(kZeroNotional) SPOTEX_CASE(
-        kFilterPrice) SPOTEX_CASE(kFilterLotSize) SPOTEX_CASE(kFilterMarketLotSize)
-        SPOTEX_CASE(kFilterNotional) SPOTEX_CASE(kFilterMinNotional) SPOTEX_CASE(
-            kFilterIcebergParts) SPOTEX_CASE(kFilterPercentPriceBySide)
-            SPOTEX_CASE(kFilterMaxNumOrders) SPOTEX_CASE(kFilterMaxNumAlgoOrders) SPOTEX_CASE(
-                kOcoPriceRelationship) SPOTEX_CASE(kMissingPrice) SPOTEX_CASE(kMissingQuantity)
-                SPOTEX_CASE(kMissingQtyOrQuoteQty) SPOTEX_CASE(kMissingStopPrice) SPOTEX_CASE(
-                    kMissingTimeInForce) SPOTEX_CASE(kMissingOrderRef)
-                    SPOTEX_CASE(kParamNotRequired) SPOTEX_CASE(kTimeInForceNotRequired) SPOTEX_CASE(
+    SPOTEX_CASE(kInvalidPrice)
+    SPOTEX_CASE(kInvalidQuantity) SPOTEX_CASE(kZeroNotional) SPOTEX_CASE(kFilterPrice) SPOTEX_CASE(
+        kFilterLotSize) SPOTEX_CASE(kFilterMarketLotSize) SPOTEX_CASE(kFilterNotional)
+        SPOTEX_CASE(kFilterMinNotional) SPOTEX_CASE(kFilterIcebergParts) SPOTEX_CASE(
+            kFilterPercentPriceBySide) SPOTEX_CASE(kFilterMaxNumOrders)
+            SPOTEX_CASE(kFilterMaxNumAlgoOrders) SPOTEX_CASE(kOcoPriceRelationship) SPOTEX_CASE(
+                kMissingPrice) SPOTEX_CASE(kMissingQuantity) SPOTEX_CASE(kMissingQtyOrQuoteQty)
+                SPOTEX_CASE(kMissingStopPrice) SPOTEX_CASE(kMissingTimeInForce) SPOTEX_CASE(
+                    kMissingOrderRef) SPOTEX_CASE(kParamNotRequired)
+                    SPOTEX_CASE(kTimeInForceNotRequired) SPOTEX_CASE(
                         kInvalidTimeInForce) SPOTEX_CASE(kInvalidOrderType) SPOTEX_CASE(kInvalidSide)
                         SPOTEX_CASE(kInvalidStpMode) SPOTEX_CASE(kInvalidClientOrderId) SPOTEX_CASE(
                             kInvalidParameter) SPOTEX_CASE(kInvalidCancelRestrictions)

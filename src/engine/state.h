@@ -275,6 +275,13 @@ class EngineState {
   Amount FreeFor(const NewOrder& o) const;  // free balance the order would reserve from
   void Reject(RejectCode code, CommandPart part, AccountId account, uint8_t command_index,
               const ClientOrderId* client_id);
+  // A whole command rejected: its one CommandRejected event and the result to return.
+  ApplyResult Rejected(RejectCode code, AccountId account, const ClientOrderId* client_id) {
+    Reject(code, CommandPart::kWhole, account, command_index, client_id);
+    ApplyResult r;
+    r.code = code;
+    return r;
+  }
   void FinishCommand();
 
   // Placement (validated input).

@@ -48,42 +48,7 @@ void PrintTo(StrongInt<Tag> v, std::ostream* os) {
 
 namespace spotex::engine {
 
-inline std::string_view EventName(EventType t) {
-  // The names of ToString(EventType), kept here so that test output needs nothing else.
-  switch (t) {
-    case EventType::kCommandRejected:
-      return "CommandRejected";
-    case EventType::kOrderAccepted:
-      return "OrderAccepted";
-    case EventType::kOrderUpdate:
-      return "OrderUpdate";
-    case EventType::kOrderCanceledBy:
-      return "OrderCanceledBy";
-    case EventType::kOrderAmended:
-      return "OrderAmended";
-    case EventType::kTrade:
-      return "Trade";
-    case EventType::kPreventedMatch:
-      return "PreventedMatch";
-    case EventType::kBalanceChanged:
-      return "BalanceChanged";
-    case EventType::kBookLevel:
-      return "BookLevel";
-    case EventType::kOrderList:
-      return "OrderList";
-    case EventType::kTransfer:
-      return "Transfer";
-    case EventType::kAssetAdded:
-      return "AssetAdded";
-    case EventType::kSymbolAdded:
-      return "SymbolAdded";
-    case EventType::kSymbolStatusChanged:
-      return "SymbolStatusChanged";
-    case EventType::kAccountUpdated:
-      return "AccountUpdated";
-  }
-  return "?";
-}
+inline std::string_view EventName(EventType t) { return ToString(t); }
 
 inline void PrintTo(RejectCode v, std::ostream* os) { *os << ToString(v); }
 inline void PrintTo(OrderStatus v, std::ostream* os) { *os << ToString(v); }
