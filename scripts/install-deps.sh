@@ -3,7 +3,8 @@
 # non-interactive. As root it runs apt-get itself; otherwise it prints the one command needed.
 set -euo pipefail
 
-packages=(g++ cmake ninja-build ccache make googletest libgtest-dev)
+packages=(g++ cmake ninja-build ccache make pkg-config googletest libgtest-dev
+  libnats-dev nats-server libtomlplusplus-dev redis-server postgresql)
 
 missing=()
 for p in "${packages[@]}"; do
