@@ -1,0 +1,83 @@
+// spotex-engine: runs one shard's engine service until SIGINT/SIGTERM (docs/engine-service.md).
+#include <csignal>
+#include <cstdio>
+#include <thread>
+
+#include "apps/flags.h"
+#include "service/engine_service.h"
+#include "service/log.h"
+
+namespace {
+
+std::atomic<bool> g_stop{false};
+void OnSignal(int) { g_stop = true; }
+
+constexpr const char* kUsage =
+    "usage: spotex-engine --data-dir DIR [--shard N] [--nats-url URL] [--nats-user USER]\n"
+    "         [--nats-password-file FILE] [--markets FILE.toml] [--snapshot-every N]\n"
+    "         [--snapshot-seconds T] [--snapshot-keep K] [--replicas R] [--connect-timeout S]\n";
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace spotex;
+  apps::Flags flags;
+  if (auto err = apps::Flags::Parse(
+          argc, argv,
+          {"data-dir", "shard", "nats-url", "nats-user", "nats-password-file", "markets",
+           "snapshot-every", "snapshot-seconds", "snapshot-keep", "replicas", "connect-timeout"},
+          flags)) {
+    std::fprintf(stderr, "%s\n%s", err->c_str(), kUsage);
+    return 2;
+  }
+  service::ServiceConfig config;
+  config.data_dir = flags.Get("data-dir");
+  auto shard = flags.GetInt("shard", 0);
+  auto every = flags.GetInt("snapshot-every", 200000);
+  auto seconds = flags.GetInt("snapshot-seconds", 300);
+  auto keep = flags.GetInt("snapshot-keep", 3);
+  auto replicas = flags.GetInt("replicas", 1);
+  auto connect_timeout = flags.GetInt("connect-timeout", 30);
+  if (config.data_dir.empty() || !flags.positional().empty() || !shard || *shard < 0 ||
+      *shard > 1023 || !every || *every < 1 || !seconds || *seconds < 1 || !keep || *keep < 1 ||
+      !replicas || *replicas < 1 || *replicas > 5 || !connect_timeout || *connect_timeout < 0) {
+    std::fprintf(stderr, "bad or missing arguments\n%s", kUsage);
+    return 2;
+  }
+  config.shard = static_cast<uint32_t>(*shard);
+  config.snapshot_every = static_cast<uint64_t>(*every);
+  config.snapshot_seconds = *seconds;
+  config.snapshot_keep = static_cast<int>(*keep);
+  config.replicas = static_cast<int>(*replicas);
+  config.markets_path = flags.Get("markets");
+  config.nats.url = flags.Get("nats-url", "nats://127.0.0.1:4222");
+  config.nats.user = flags.Get("nats-user");
+  config.nats.name = "spotex-engine-" + std::to_string(config.shard);
+  if (auto pw_file = flags.Get("nats-password-file"); !pw_file.empty()) {
+    auto pw = bus::ReadSecretFile(pw_file);
+    if (!pw) {
+      std::fprintf(stderr, "%s\n", pw.error().message.c_str());
+      return 2;
+    }
+    config.nats.password = *pw;
+  }
+
+  std::signal(SIGINT, OnSignal);
+  std::signal(SIGTERM, OnSignal);
+  std::signal(SIGPIPE, SIG_IGN);
+
+  // The server may still be starting: retry the whole start-up for a while.
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(*connect_timeout);
+  for (;;) {
+    auto svc = service::EngineService::Start(config);
+    if (svc) {
+      service::Log(service::LogLevel::kInfo, "engine", "started");
+      return (*svc)->Run(g_stop);
+    }
+    service::Log(service::LogLevel::kError, "engine", "start failed: " + svc.error().message);
+    if (!svc.error().retryable || g_stop || std::chrono::steady_clock::now() >= deadline) {
+      return 1;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  }
+}

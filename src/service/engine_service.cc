@@ -1,0 +1,536 @@
+#include "service/engine_service.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cinttypes>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+
+#include "bus/crc32c.h"
+#include "bus/subjects.h"
+#include "config/markets.h"
+#include "proto/codec.h"
+#include "proto/envelope.h"
+#include "service/log.h"
+
+namespace spotex::service {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr std::string_view kLog = "engine";
+constexpr char kSnapMagic[8] = {'S', 'P', 'X', 'S', 'N', 'A', 'P', '1'};
+constexpr size_t kSnapHeader = 24;
+constexpr size_t kRepublishChunk = 4096;
+
+int64_t MonoMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+std::unexpected<ServiceError> Fail(std::string message) {
+  return std::unexpected(ServiceError{std::move(message)});
+}
+
+bool WriteAll(int fd, const std::byte* p, size_t n) {
+  while (n > 0) {
+    ssize_t w = ::write(fd, p, n);
+    if (w < 0) {
+      if (errno == EINTR) continue;
+      return false;
+    }
+    p += w;
+    n -= static_cast<size_t>(w);
+  }
+  return true;
+}
+
+bool FsyncDir(const std::string& dir) {
+  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY);
+  if (fd < 0) return false;
+  bool ok = ::fsync(fd) == 0;
+  ::close(fd);
+  return ok;
+}
+
+// Snapshot files, newest first.
+std::vector<std::pair<uint64_t, std::string>> ListSnapshots(const std::string& dir) {
+  std::vector<std::pair<uint64_t, std::string>> out;
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(dir, ec)) {
+    std::string name = entry.path().filename().string();
+    if (name.size() == 34 && name.starts_with("snapshot-") && name.ends_with(".snap")) {
+      uint64_t seq = 0;
+      bool digits = true;
+      for (size_t i = 9; i < 29; ++i) {
+        digits &= name[i] >= '0' && name[i] <= '9';
+        seq = seq * 10 + static_cast<uint64_t>(name[i] - '0');
+      }
+      if (digits) out.emplace_back(seq, entry.path().string());
+    }
+  }
+  std::sort(out.begin(), out.end(), std::greater<>());
+  return out;
+}
+
+void PutU64(std::vector<std::byte>& out, uint64_t v) {
+  size_t at = out.size();
+  out.resize(at + 8);
+  std::memcpy(out.data() + at, &v, 8);
+}
+
+}  // namespace
+
+std::string SnapshotPath(const std::string& dir, uint64_t seq) {
+  char name[40];
+  std::snprintf(name, sizeof name, "snapshot-%020" PRIu64 ".snap", seq);
+  return (fs::path(dir) / name).string();
+}
+
+std::expected<LoadedSnapshot, ServiceError> LoadNewestSnapshot(const std::string& dir) {
+  for (const auto& [seq, path] : ListSnapshots(dir)) {
+    std::ifstream in(path, std::ios::binary);
+    std::vector<char> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    std::string why;
+    if (bytes.size() < kSnapHeader || std::memcmp(bytes.data(), kSnapMagic, 8) != 0) {
+      why = "bad header";
+    } else {
+      uint64_t log_seq;
+      uint32_t crc;
+      std::memcpy(&log_seq, bytes.data() + 8, 8);
+      std::memcpy(&crc, bytes.data() + 16, 4);
+      const auto* body = reinterpret_cast<const std::byte*>(bytes.data() + kSnapHeader);
+      size_t body_len = bytes.size() - kSnapHeader;
+      if (log_seq != seq) {
+        why = "sequence in file differs from its name";
+      } else if (bus::Crc32c(body, body_len) != crc) {
+        why = "checksum mismatch";
+      } else {
+        auto engine = engine::Engine::Restore({body, body_len});
+        if (engine) {
+          return LoadedSnapshot{log_seq, std::move(*engine), path};
+        }
+        why = "engine state does not restore";
+      }
+    }
+    Log(LogLevel::kWarn, kLog, "skipping snapshot " + path + ": " + why);
+  }
+  return LoadedSnapshot{};
+}
+
+EngineService::EngineService(const ServiceConfig& config) : config_(config) {
+  status_.shard = config.shard;
+  evt_subject_ = bus::EventSubject(config.shard);
+  query_subject_ = bus::QuerySubject(config.shard);
+}
+
+EngineService::~EngineService() {
+  if (cmd_sub_ != nullptr) {
+    natsSubscription_Unsubscribe(cmd_sub_);
+    natsSubscription_Destroy(cmd_sub_);
+  }
+  if (query_sub_ != nullptr) {
+    natsSubscription_Unsubscribe(query_sub_);
+    natsSubscription_Destroy(query_sub_);
+  }
+  {
+    std::lock_guard lock(snap_mu_);
+    snap_stop_ = true;
+  }
+  snap_cv_.notify_all();
+  if (snap_thread_.joinable()) snap_thread_.join();
+  std::lock_guard lock(mu_);
+  for (auto& item : inbox_) natsMsg_Destroy(item.msg);
+  inbox_.clear();
+}
+
+std::expected<std::unique_ptr<EngineService>, ServiceError> EngineService::Start(
+    const ServiceConfig& config) {
+  std::unique_ptr<EngineService> svc(new EngineService(config));
+  if (auto r = svc->Connect(); !r) return std::unexpected(r.error());
+  if (auto r = svc->Recover(); !r) return std::unexpected(r.error());
+  if (auto r = svc->Bootstrap(); !r) return std::unexpected(r.error());
+  svc->snap_thread_ = std::thread([s = svc.get()] { s->SnapshotWriterLoop(); });
+  if (auto r = svc->Subscribe(); !r) return std::unexpected(r.error());
+  return svc;
+}
+
+std::expected<void, ServiceError> EngineService::Connect() {
+  auto nats = bus::Nats::Connect(config_.nats, &EngineService::OnAsyncError, this);
+  if (!nats) return std::unexpected(ServiceError{nats.error().message, true});
+  nats_ = std::move(*nats);
+  for (const auto& spec :
+       {bus::StreamSpec{bus::CommandStream(config_.shard), bus::CommandSubject(config_.shard),
+                        config_.replicas},
+        bus::StreamSpec{bus::EventStream(config_.shard), evt_subject_, config_.replicas}}) {
+    if (auto r = nats_->EnsureStream(spec); !r) return Fail(r.error().message);
+  }
+  return {};
+}
+
+void EngineService::ApplyBytes(uint64_t seq, int64_t time_ms, std::span<const std::byte> bytes) {
+  auto cmd = proto::DecodeCommand(bytes, seq, time_ms);
+  size_t at = out_bytes_.size();
+  if (!cmd) {
+    ++status_.malformed;
+    proto::AppendMalformedEnvelope(config_.shard, seq, time_ms, cmd.error(), out_bytes_);
+  } else {
+    engine::ApplyResult r = engine_.Apply(*cmd);
+    proto::AppendEnvelope(config_.shard, *cmd, r, out_bytes_);
+  }
+  ++status_.commands;
+  status_.log_seq = seq;
+  outgoing_.push_back(Outgoing{seq, at, out_bytes_.size() - at, {}});
+}
+
+std::expected<void, ServiceError> EngineService::Recover() {
+  std::error_code ec;
+  fs::create_directories(config_.data_dir, ec);
+  if (ec) return Fail("cannot create data dir " + config_.data_dir + ": " + ec.message());
+  for (const auto& entry : fs::directory_iterator(config_.data_dir, ec)) {
+    if (entry.path().extension() == ".tmp") fs::remove(entry.path(), ec);  // unfinished write
+  }
+  std::string journal_path = (fs::path(config_.data_dir) / "journal.wal").string();
+  auto journal = bus::Journal::Open(journal_path);
+  if (!journal) return Fail("journal: " + journal.error().message);
+  const auto& rec = journal->recovery();
+  if (rec.truncated_bytes > 0) {
+    Log(LogLevel::kWarn, kLog,
+        "journal " + journal_path + ": cut a torn tail of " + std::to_string(rec.truncated_bytes) +
+            " bytes at offset " + std::to_string(rec.truncated_at_offset) + " (" +
+            rec.truncation_reason + ")");
+  }
+  journal_ = std::make_unique<bus::Journal>(std::move(*journal));
+
+  auto snap = LoadNewestSnapshot(config_.data_dir);
+  if (!snap) return Fail(snap.error().message);
+  uint64_t from = snap->log_seq;
+  if (from > 0) {
+    engine_ = std::move(snap->engine);
+    Log(LogLevel::kInfo, kLog, "loaded snapshot " + snap->path);
+  }
+  status_.log_seq = from;
+  status_.snapshot_seq = from;
+  last_snapshot_seq_ = from;
+  snap_written_seq_ = from;
+  last_snapshot_mono_ms_ = MonoMs();
+
+  // Replay the journal after the snapshot; publish the envelopes again (deduplicated by id).
+  std::string publish_error;
+  auto flush = [&]() {
+    for (const auto& o : outgoing_) {
+      auto r = nats_->PublishAsync(
+          evt_subject_, {reinterpret_cast<const char*>(out_bytes_.data() + o.offset), o.size},
+          bus::EnvelopeId(config_.shard, o.seq));
+      if (!r && publish_error.empty()) publish_error = r.error().message;
+    }
+    outgoing_.clear();
+    out_bytes_.clear();
+  };
+  uint64_t replayed = 0;
+  std::string replay_error;
+  auto stats = bus::Journal::Replay(
+      journal_path, from, [&](uint64_t seq, std::span<const std::byte> payload) {
+        if (payload.size() < 8) {
+          if (replay_error.empty())
+            replay_error = "journal record " + std::to_string(seq) + " shorter than its time";
+          return;
+        }
+        int64_t time_ms;
+        std::memcpy(&time_ms, payload.data(), 8);
+        ApplyBytes(seq, time_ms, payload.subspan(8));
+        ++replayed;
+        if (outgoing_.size() >= kRepublishChunk) flush();
+      });
+  if (!stats) return Fail("journal replay: " + stats.error().message);
+  if (!replay_error.empty()) return Fail(replay_error);
+  flush();
+  if (!publish_error.empty()) return Fail("republishing events: " + publish_error);
+  if (auto r = nats_->WaitAsyncComplete(60000); !r) return Fail(r.error().message);
+  if (publish_failed_) return Fail(publish_error_);
+  status_.journal_seq = journal_->last_synced_seq();
+  status_.commands = 0;
+  status_.malformed = 0;
+  Log(LogLevel::kInfo, kLog,
+      "recovered: snapshot seq " + std::to_string(from) + ", replayed " + std::to_string(replayed) +
+          " journal records, log seq " + std::to_string(status_.log_seq));
+  return {};
+}
+
+std::expected<void, ServiceError> EngineService::Bootstrap() {
+  if (config_.markets_path.empty() || status_.log_seq != 0) return {};
+  auto last = nats_->LastSeq(bus::CommandStream(config_.shard));
+  if (!last) return Fail(last.error().message);
+  if (*last != 0) return {};  // the log already has commands: never apply the config twice
+  auto commands = config::LoadMarkets(config_.markets_path);
+  if (!commands) return Fail("markets config: " + commands.error().message);
+  for (size_t i = 0; i < commands->size(); ++i) {
+    engine::Command cmd{0, 0, (*commands)[i]};
+    auto bytes = proto::EncodeCommand(cmd);
+    auto r = nats_->PublishSync(bus::CommandSubject(config_.shard),
+                                {reinterpret_cast<const char*>(bytes.data()), bytes.size()},
+                                "bootstrap:" + std::to_string(i));
+    if (!r) return Fail("publishing markets: " + r.error().message);
+  }
+  Log(LogLevel::kInfo, kLog,
+      "empty log: published " + std::to_string(commands->size()) + " market commands from " +
+          config_.markets_path);
+  return {};
+}
+
+std::expected<void, ServiceError> EngineService::Subscribe() {
+  jsSubOptions so;
+  jsSubOptions_Init(&so);
+  std::string stream = bus::CommandStream(config_.shard);
+  so.Stream = stream.c_str();
+  so.Ordered = true;
+  so.Config.DeliverPolicy = js_DeliverByStartSequence;
+  so.Config.OptStartSeq = status_.log_seq + 1;
+  jsErrCode err = static_cast<jsErrCode>(0);
+  std::string subject = bus::CommandSubject(config_.shard);
+  natsStatus s = js_Subscribe(&cmd_sub_, nats_->js(), subject.c_str(), &EngineService::OnCommand,
+                              this, nullptr, &so, &err);
+  if (s != NATS_OK) return Fail("subscribe to " + stream + ": " + bus::StatusText(s, err));
+  natsSubscription_SetPendingLimits(cmd_sub_, 1 << 22, 1 << 30);
+  s = natsConnection_Subscribe(&query_sub_, nats_->conn(), query_subject_.c_str(),
+                               &EngineService::OnQuery, this);
+  if (s != NATS_OK) return Fail("subscribe to " + query_subject_ + ": " + bus::StatusText(s));
+  natsSubscription_SetPendingLimits(query_sub_, 1 << 20, 1 << 28);
+  Log(LogLevel::kInfo, kLog,
+      "consuming " + stream + " from seq " + std::to_string(status_.log_seq + 1) + "; queries on " +
+          query_subject_);
+  return {};
+}
+
+void EngineService::OnCommand(natsConnection*, natsSubscription*, natsMsg* msg, void* closure) {
+  static_cast<EngineService*>(closure)->Push(msg, false);
+}
+void EngineService::OnQuery(natsConnection*, natsSubscription*, natsMsg* msg, void* closure) {
+  static_cast<EngineService*>(closure)->Push(msg, true);
+}
+void EngineService::OnAsyncError(const char* text, void* closure) {
+  auto* self = static_cast<EngineService*>(closure);
+  {
+    std::lock_guard lock(self->error_mu_);
+    if (self->publish_error_.empty()) self->publish_error_ = text;
+  }
+  self->publish_failed_ = true;
+  self->cv_.notify_one();
+}
+
+void EngineService::Push(natsMsg* msg, bool query) {
+  bool was_empty;
+  {
+    std::lock_guard lock(mu_);
+    was_empty = inbox_.empty();
+    inbox_.push_back(Item{msg, query});
+  }
+  if (was_empty) cv_.notify_one();
+}
+
+std::expected<void, ServiceError> EngineService::ProcessBatch(std::vector<Item>& items) {
+  out_bytes_.clear();
+  outgoing_.clear();
+  std::vector<natsMsg*> queries;
+  for (auto& item : items) {
+    if (item.query) {
+      queries.push_back(item.msg);
+      continue;
+    }
+    natsMsg* msg = item.msg;
+    jsMsgMetaData* meta = nullptr;
+    if (natsMsg_GetMetaData(&meta, msg) != NATS_OK) {
+      Log(LogLevel::kWarn, kLog, "command message without JetStream metadata ignored");
+      continue;
+    }
+    uint64_t seq = meta->Sequence.Stream;
+    int64_t time_ms = meta->Timestamp / 1'000'000;
+    jsMsgMetaData_Destroy(meta);
+    if (seq <= status_.log_seq) continue;  // redelivered after a consumer reset
+    if (seq != status_.log_seq + 1) {
+      Log(LogLevel::kWarn, kLog,
+          "command stream skips from " + std::to_string(status_.log_seq) + " to " +
+              std::to_string(seq) + " (messages deleted from the stream?)");
+    }
+    const auto* data = reinterpret_cast<const std::byte*>(natsMsg_GetData(msg));
+    size_t len = static_cast<size_t>(natsMsg_GetDataLength(msg));
+    journal_payload_.resize(8 + len);
+    std::memcpy(journal_payload_.data(), &time_ms, 8);
+    if (len > 0) std::memcpy(journal_payload_.data() + 8, data, len);
+    auto appended = journal_->Append(seq, journal_payload_);
+    if (!appended && appended.error().code == bus::ErrorCode::kBatchFull) {
+      if (auto r = journal_->Sync(); !r) return Fail("journal sync: " + r.error().message);
+      appended = journal_->Append(seq, journal_payload_);
+    }
+    if (!appended) return Fail("journal append: " + appended.error().message);
+    ApplyBytes(seq, time_ms, {data, len});
+    const char* reply = nullptr;
+    if (natsMsgHeader_Get(msg, bus::kReplyHeader, &reply) == NATS_OK && reply != nullptr) {
+      outgoing_.back().reply = reply;
+    }
+  }
+  // Group commit: the whole batch durable with one write + fdatasync.
+  if (auto r = journal_->Sync(); !r) return Fail("journal sync: " + r.error().message);
+  status_.journal_seq = journal_->last_synced_seq();
+  // Only now does anyone learn what the commands did.
+  for (const auto& o : outgoing_) {
+    std::string_view data(reinterpret_cast<const char*>(out_bytes_.data() + o.offset), o.size);
+    if (auto r = nats_->PublishAsync(evt_subject_, data, bus::EnvelopeId(config_.shard, o.seq));
+        !r) {
+      return Fail("publishing events of " + std::to_string(o.seq) + ": " + r.error().message);
+    }
+    if (!o.reply.empty()) {
+      natsConnection_Publish(nats_->conn(), o.reply.c_str(), data.data(),
+                             static_cast<int>(data.size()));
+    }
+  }
+  for (natsMsg* q : queries) {
+    std::string_view request(natsMsg_GetData(q), static_cast<size_t>(natsMsg_GetDataLength(q)));
+    std::string answer;
+    if (request == "snapshot") {
+      snapshot_requested_ = true;
+      answer = "{\"requested\":true,\"logSeq\":" + std::to_string(status_.log_seq) + "}";
+    } else {
+      status_.snapshot_seq = snap_written_seq_;
+      answer = AnswerQuery(engine_, status_, request);
+    }
+    if (const char* reply = natsMsg_GetReply(q); reply != nullptr) {
+      natsConnection_Publish(nats_->conn(), reply, answer.data(), static_cast<int>(answer.size()));
+    }
+  }
+  for (auto& item : items) natsMsg_Destroy(item.msg);
+  items.clear();
+  return {};
+}
+
+std::expected<void, ServiceError> EngineService::MaybeSnapshot(bool force) {
+  uint64_t since = status_.log_seq - last_snapshot_seq_;
+  if (since == 0) {
+    snapshot_requested_ = false;
+    return {};
+  }
+  bool due = force || snapshot_requested_ || since >= config_.snapshot_every ||
+             MonoMs() - last_snapshot_mono_ms_ >= config_.snapshot_seconds * 1000;
+  if (!due) return {};
+  {
+    std::lock_guard lock(snap_mu_);
+    if (snap_busy_ || !snap_bytes_.empty()) return {};  // the previous one is still writing
+  }
+  // Every envelope up to this seq must be stored before a snapshot lets the journal before it
+  // be skipped at restart: otherwise a lost envelope could never be republished.
+  if (auto r = nats_->WaitAsyncComplete(30000); !r) return Fail(r.error().message);
+  if (publish_failed_) return Fail(publish_error_);
+  auto t0 = MonoMs();
+  std::vector<std::byte> body = engine_.Serialize();
+  std::vector<std::byte> file;
+  file.reserve(kSnapHeader + body.size());
+  file.resize(8);
+  std::memcpy(file.data(), kSnapMagic, 8);
+  PutU64(file, status_.log_seq);
+  PutU64(file, bus::Crc32c(body.data(), body.size()));  // u32 crc + u32 zero
+  file.insert(file.end(), body.begin(), body.end());
+  auto dt = MonoMs() - t0;
+  {
+    std::lock_guard lock(snap_mu_);
+    snap_bytes_ = std::move(file);
+    snap_pending_seq_ = status_.log_seq;
+  }
+  snap_cv_.notify_one();
+  last_snapshot_seq_ = status_.log_seq;
+  last_snapshot_mono_ms_ = MonoMs();
+  snapshot_requested_ = false;
+  Log(LogLevel::kInfo, kLog,
+      "snapshot at seq " + std::to_string(last_snapshot_seq_) + " serialised in " +
+          std::to_string(dt) + " ms (" + std::to_string(body.size()) + " bytes)");
+  return {};
+}
+
+void EngineService::SnapshotWriterLoop() {
+  for (;;) {
+    std::vector<std::byte> bytes;
+    uint64_t seq;
+    {
+      std::unique_lock lock(snap_mu_);
+      snap_cv_.wait(lock, [&] { return snap_stop_ || !snap_bytes_.empty(); });
+      if (snap_bytes_.empty()) return;
+      bytes = std::move(snap_bytes_);
+      snap_bytes_.clear();
+      seq = snap_pending_seq_;
+      snap_busy_ = true;
+    }
+    std::string path = SnapshotPath(config_.data_dir, seq);
+    std::string tmp = path + ".tmp";
+    bool ok = false;
+    int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd >= 0) {
+      ok = WriteAll(fd, bytes.data(), bytes.size()) && ::fsync(fd) == 0;
+      ok = (::close(fd) == 0) && ok;
+    }
+    ok = ok && ::rename(tmp.c_str(), path.c_str()) == 0 && FsyncDir(config_.data_dir);
+    if (ok) {
+      snap_written_seq_ = seq;
+      auto all = ListSnapshots(config_.data_dir);
+      for (size_t i = static_cast<size_t>(std::max(config_.snapshot_keep, 1)); i < all.size();
+           ++i) {
+        std::error_code ec;
+        fs::remove(all[i].second, ec);
+      }
+      Log(LogLevel::kInfo, kLog, "snapshot written: " + path);
+    } else {
+      Log(LogLevel::kError, kLog,
+          "snapshot write failed: " + path + ": " + std::strerror(errno) +
+              " (the journal still holds everything; will retry at the next interval)");
+      std::error_code ec;
+      fs::remove(tmp, ec);
+    }
+    std::lock_guard lock(snap_mu_);
+    snap_busy_ = false;
+  }
+}
+
+int EngineService::Run(const std::atomic<bool>& stop) {
+  std::vector<Item> batch;
+  while (true) {
+    {
+      std::unique_lock lock(mu_);
+      cv_.wait_for(lock, std::chrono::milliseconds(100),
+                   [&] { return !inbox_.empty() || publish_failed_ || stop; });
+      batch.swap(inbox_);
+    }
+    if (publish_failed_) {
+      std::lock_guard lock(error_mu_);
+      Log(LogLevel::kError, kLog, "stopping: " + publish_error_);
+      return 1;
+    }
+    if (!batch.empty()) {
+      if (auto r = ProcessBatch(batch); !r) {
+        Log(LogLevel::kError, kLog, "stopping: " + r.error().message);
+        return 1;
+      }
+    }
+    if (auto r = MaybeSnapshot(false); !r) {
+      Log(LogLevel::kError, kLog, "stopping: " + r.error().message);
+      return 1;
+    }
+    if (stop && batch.empty()) break;
+  }
+  // Clean stop: no new commands, everything published.
+  if (cmd_sub_ != nullptr) {
+    natsSubscription_Unsubscribe(cmd_sub_);
+    natsSubscription_Destroy(cmd_sub_);
+    cmd_sub_ = nullptr;
+  }
+  if (auto r = nats_->WaitAsyncComplete(10000); !r) {
+    Log(LogLevel::kWarn, kLog, "at stop: " + r.error().message);
+  }
+  Log(LogLevel::kInfo, kLog, "stopped at log seq " + std::to_string(status_.log_seq));
+  return 0;
+}
+
+}  // namespace spotex::service

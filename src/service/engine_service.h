@@ -1,0 +1,142 @@
+// spotex-engine: the service that owns one shard's trading state (DESIGN.md §1-3,
+// docs/engine-service.md).
+//
+// Life of a command: a client publishes its encoded bytes to CMD_<shard> (JetStream assigns the
+// seq and timestamp; Nats-Msg-Id de-duplicates retries). The service consumes the stream in
+// order through an ordered consumer and, per batch of whatever arrived meanwhile:
+//   1. appends each command (time + bytes) to its journal and applies it to the engine (bytes
+//      that do not decode become a "malformed" rejection envelope; the engine carries on);
+//   2. makes the batch durable: one write + one fdatasync (group commit; no added wait, so the
+//      window is the time the previous batch took, well under 1 ms at low load);
+//   3. publishes each command's event envelope to EVT_<shard> (Nats-Msg-Id "<shard>:<seq>") and
+//      sends it to the caller's reply subject (Spotex-Reply header), and answers queries.
+// Snapshots are serialised on the engine thread (one copy of the state, milliseconds) and
+// written by a background thread: temp file, fsync, rename, fsync dir; the last K are kept.
+// Restart: newest valid snapshot, then the journal after it (its envelopes are published again;
+// JetStream drops the duplicates by id), then the stream after the journal.
+// Any failure to publish an envelope stops the service (fail-stop): a restart republishes from
+// the journal, so the event stream never has a gap.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <expected>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "bus/journal.h"
+#include "bus/nats.h"
+#include "engine/engine.h"
+#include "service/query.h"
+
+namespace spotex::service {
+
+struct ServiceConfig {
+  uint32_t shard = 0;
+  bus::NatsConfig nats;
+  std::string data_dir;      // journal.wal and snapshot-<seq>.snap live here
+  std::string markets_path;  // TOML; applied through the log when the log is empty; "" = none
+  uint64_t snapshot_every = 200000;  // commands between snapshots
+  int64_t snapshot_seconds = 300;    // and at most this long (if anything changed)
+  int snapshot_keep = 3;
+  int replicas = 1;  // JetStream replicas of CMD/EVT streams created by this service
+};
+
+struct ServiceError {
+  std::string message;
+  bool retryable = false;  // e.g. NATS not reachable yet; never for bad local state
+};
+
+class EngineService {
+ public:
+  // Recovers state from disk, connects, creates the streams if needed, republishes the
+  // journal's envelopes after the snapshot, bootstraps the markets on an empty log, subscribes.
+  static std::expected<std::unique_ptr<EngineService>, ServiceError> Start(
+      const ServiceConfig& config);
+  ~EngineService();
+
+  // Runs until `stop` becomes true (returns 0) or a fatal error (logs it, returns 1).
+  int Run(const std::atomic<bool>& stop);
+
+ private:
+  struct Item {
+    natsMsg* msg;
+    bool query;
+  };
+  struct Outgoing {
+    uint64_t seq;
+    size_t offset, size;  // into out_bytes_
+    std::string reply;    // "" = nobody waits
+  };
+
+  explicit EngineService(const ServiceConfig& config);
+  std::expected<void, ServiceError> Recover();
+  std::expected<void, ServiceError> Connect();
+  std::expected<void, ServiceError> Bootstrap();
+  std::expected<void, ServiceError> Subscribe();
+
+  // Applies one command to the engine; appends its envelope to out_bytes_.
+  void ApplyBytes(uint64_t seq, int64_t time_ms, std::span<const std::byte> bytes);
+  std::expected<void, ServiceError> ProcessBatch(std::vector<Item>& items);
+  std::expected<void, ServiceError> MaybeSnapshot(bool force);
+  void SnapshotWriterLoop();
+
+  static void OnCommand(natsConnection*, natsSubscription*, natsMsg* msg, void* closure);
+  static void OnQuery(natsConnection*, natsSubscription*, natsMsg* msg, void* closure);
+  static void OnAsyncError(const char* text, void* closure);
+  void Push(natsMsg* msg, bool query);
+
+  ServiceConfig config_;
+  engine::Engine engine_;
+  std::unique_ptr<bus::Journal> journal_;
+  std::unique_ptr<bus::Nats> nats_;
+  natsSubscription* cmd_sub_ = nullptr;
+  natsSubscription* query_sub_ = nullptr;
+  ServiceStatus status_;
+  std::string evt_subject_;
+  std::string query_subject_;
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<Item> inbox_;
+
+  std::vector<std::byte> out_bytes_;
+  std::vector<Outgoing> outgoing_;
+  std::vector<std::byte> journal_payload_;
+
+  std::atomic<bool> publish_failed_{false};
+  std::mutex error_mu_;
+  std::string publish_error_;
+
+  // Snapshot writer.
+  std::mutex snap_mu_;
+  std::condition_variable snap_cv_;
+  std::vector<std::byte> snap_bytes_;  // pending write; empty = none
+  uint64_t snap_pending_seq_ = 0;
+  bool snap_busy_ = false;
+  bool snap_stop_ = false;
+  std::atomic<uint64_t> snap_written_seq_{0};
+  std::thread snap_thread_;
+  uint64_t last_snapshot_seq_ = 0;
+  int64_t last_snapshot_mono_ms_ = 0;
+  std::atomic<bool> snapshot_requested_{false};
+};
+
+// Snapshot files (exposed for tests). Format: "SPXSNAP1" u64 log_seq, u32 crc32c(body),
+// u32 zero, body = engine::Engine::Serialize().
+std::string SnapshotPath(const std::string& dir, uint64_t seq);
+struct LoadedSnapshot {
+  uint64_t log_seq = 0;
+  engine::Engine engine;
+  std::string path;
+};
+// The newest snapshot in `dir` that validates; older ones are tried when a newer is corrupt
+// (each skip is logged). nullopt-like: log_seq 0 and a fresh engine when there is none.
+std::expected<LoadedSnapshot, ServiceError> LoadNewestSnapshot(const std::string& dir);
+
+}  // namespace spotex::service
