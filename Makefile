@@ -7,7 +7,7 @@ SHARED_DIR ?= $(abspath $(REPO_ROOT)/../shared)
 # Commands for the differential test under sanitizers (the release run uses its default, 1M+).
 SANITIZE_DIFF_COMMANDS ?= 200000
 
-.PHONY: deps build test test-release test-debug run bench-engine clean
+.PHONY: deps build test test-release test-debug up down run status bench-engine clean
 
 deps:
 	$(REPO_ROOT)/scripts/install-deps.sh
@@ -28,12 +28,23 @@ test-debug: deps
 	cd $(REPO_ROOT) && SPOTEX_DIFF_COMMANDS=$(SANITIZE_DIFF_COMMANDS) \
 	  ctest --preset debug --output-on-failure -j2
 
-# The services (engine service, gateway, stack) arrive with the next issues.
-run:
-	@echo "make run: not available yet. Spotex is at its first step: the matching engine library" >&2
-	@echo "(src/engine) with its tests and benchmark. The services that 'make run' starts come" >&2
-	@echo "with the engine-service and gateway issues. See README.md." >&2
-	@exit 1
+# The local stack (NATS JetStream, PostgreSQL, Redis, the engine service once built) as plain
+# processes under ./var: see scripts/stack.sh and README.md "Running the stack".
+up: build
+	$(REPO_ROOT)/scripts/stack.sh up
+
+# Stops only what `up` started (pid files under var/run). Needs no build: a broken tree must
+# not keep a running stack from being stopped.
+down: deps
+	$(REPO_ROOT)/scripts/stack.sh down
+
+# up, then in the foreground until Ctrl-C, which stops the stack.
+run: build
+	$(REPO_ROOT)/scripts/stack.sh run
+
+# (stack.sh status exits 3 when something is down; here the table is what matters.)
+status:
+	@$(REPO_ROOT)/scripts/stack.sh status || true
 
 # XC matching benchmark: WORKLOADS="XC-1K" picks a subset, RUNS=2 repeats each workload.
 bench-engine: deps

@@ -4,7 +4,7 @@
 set -euo pipefail
 
 packages=(g++ cmake ninja-build ccache make pkg-config googletest libgtest-dev
-  libnats-dev nats-server libtomlplusplus-dev redis-server postgresql)
+  libnats-dev nats-server libtomlplusplus-dev redis-server postgresql curl)
 
 missing=()
 for p in "${packages[@]}"; do

@@ -1,0 +1,696 @@
+#!/usr/bin/env bash
+# The local Spotex stack: NATS JetStream, PostgreSQL 15, Redis 7 and the engine service, run as
+# ordinary processes whose data, logs, pid files, sockets and secrets all live under one
+# directory ($SPOTEX_VAR, default <repo>/var). Nothing system-wide, no systemd.
+#
+# Usage: scripts/stack.sh up|down|run|status
+#   up      start what is not running yet (idempotent), wait until each answers, print a table
+#   down    stop what `up` started, in reverse order (SIGTERM, bounded wait, then SIGKILL)
+#   run     up, then stay in the foreground reporting deaths; Ctrl-C or SIGTERM runs down
+#   status  print what runs; exit 0 if every component that can run does, 3 otherwise
+#
+# Environment (defaults in brackets):
+#   SPOTEX_VAR [<repo>/var]            SPOTEX_SECRETS_DIR [$SPOTEX_VAR/secrets]
+#   SPOTEX_NATS_PORT [4222]            SPOTEX_NATS_MONITOR_PORT [8222]
+#   SPOTEX_PG_PORT [5432]              SPOTEX_REDIS_PORT [6379]
+#   SPOTEX_PG_DIR [$SPOTEX_VAR/postgres]  PostgreSQL cluster (data/) and socket dir (socket/)
+#   SPOTEX_PG_BINDIR [/usr/lib/postgresql/15/bin]
+#   SPOTEX_BIN_DIR [<repo>/build/release/bin]  where spotex-engine and spotex-admin are
+#   SPOTEX_MARKETS [<repo>/etc/markets.toml]
+#   SPOTEX_NATS_MAX_FILE_STORE [4G]    SPOTEX_NATS_MAX_MEMORY_STORE [256M]
+#   SPOTEX_START_TIMEOUT_S [30]        SPOTEX_STOP_TIMEOUT_S [30]
+#
+# Running as root: PostgreSQL refuses to run as root, so its cluster belongs to the `postgres`
+# system user and its programs run as that user. That user must be able to search every
+# directory above $SPOTEX_PG_DIR; `up` checks this and, if not, says which directory blocks
+# and how to choose another place. It changes no permission outside its own directories.
+set -euo pipefail
+set +m # background children stay in our process group, so `setsid` never forks
+
+readonly kComponents=(nats postgres redis engine)
+readonly kNatsUser=spotex
+readonly kPgRole=spotex
+readonly kPgDatabase=spotex
+readonly kPgSystemUser=postgres
+
+REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+
+die() {
+  echo "stack: error: $*" >&2
+  exit 1
+}
+note() { echo "stack: $*"; }
+warn() { echo "stack: warning: $*" >&2; }
+
+# ---------------------------------------------------------------------------------------------
+# Configuration and paths.
+
+init_config() {
+  SPOTEX_VAR="${SPOTEX_VAR:-$REPO_ROOT/var}"
+  NATS_PORT="${SPOTEX_NATS_PORT:-4222}"
+  NATS_MONITOR_PORT="${SPOTEX_NATS_MONITOR_PORT:-8222}"
+  PG_PORT="${SPOTEX_PG_PORT:-5432}"
+  REDIS_PORT="${SPOTEX_REDIS_PORT:-6379}"
+  PG_BINDIR="${SPOTEX_PG_BINDIR:-/usr/lib/postgresql/15/bin}"
+  BIN_DIR="${SPOTEX_BIN_DIR:-$REPO_ROOT/build/release/bin}"
+  MARKETS="${SPOTEX_MARKETS:-$REPO_ROOT/etc/markets.toml}"
+  NATS_MAX_FILE_STORE="${SPOTEX_NATS_MAX_FILE_STORE:-4G}"
+  NATS_MAX_MEMORY_STORE="${SPOTEX_NATS_MAX_MEMORY_STORE:-256M}"
+  START_TIMEOUT_S="${SPOTEX_START_TIMEOUT_S:-30}"
+  STOP_TIMEOUT_S="${SPOTEX_STOP_TIMEOUT_S:-30}"
+  local port
+  for port in "$NATS_PORT" "$NATS_MONITOR_PORT" "$PG_PORT" "$REDIS_PORT"; do
+    if ! [[ "$port" =~ ^[0-9]+$ ]] || ((port < 1 || port > 65535)); then
+      die "bad port: '$port'"
+    fi
+  done
+  ((NATS_PORT != NATS_MONITOR_PORT)) || die "SPOTEX_NATS_PORT equals SPOTEX_NATS_MONITOR_PORT"
+  IS_ROOT=0
+  [ "$(id -u)" -ne 0 ] || IS_ROOT=1
+}
+
+# Creates $SPOTEX_VAR and resolves every path to an absolute one. A $SPOTEX_VAR we create is
+# searchable by others (0711, no listing) because the postgres user needs to pass through it;
+# one that exists keeps its mode (it may be a shared directory), and everything inside is ours
+# alone (umask 077).
+init_paths() {
+  if [ ! -d "$SPOTEX_VAR" ]; then
+    (umask 022 && mkdir -p "$SPOTEX_VAR")
+    chmod 0711 "$SPOTEX_VAR"
+  fi
+  umask 077
+  SPOTEX_VAR="$(cd "$SPOTEX_VAR" && pwd)"
+  SECRETS_DIR="${SPOTEX_SECRETS_DIR:-$SPOTEX_VAR/secrets}"
+  PG_DIR="${SPOTEX_PG_DIR:-$SPOTEX_VAR/postgres}"
+  case "$SPOTEX_VAR$SECRETS_DIR$PG_DIR" in
+    *[\'\"\\]* | *$'\n'*) die "paths must not contain quotes, backslashes or newlines" ;;
+  esac
+  LOG_DIR="$SPOTEX_VAR/log"
+  RUN_DIR="$SPOTEX_VAR/run"
+  NATS_DIR="$SPOTEX_VAR/nats"
+  REDIS_DIR="$SPOTEX_VAR/redis"
+  ENGINE_DIR="$SPOTEX_VAR/engine/0"
+  PG_DATA="$PG_DIR/data"
+  PG_SOCKET_DIR="$PG_DIR/socket"
+  mkdir -p "$LOG_DIR" "$RUN_DIR" "$SECRETS_DIR"
+  chmod 0700 "$SECRETS_DIR"
+  ENGINE_BIN="$BIN_DIR/spotex-engine"
+  ADMIN_BIN="$BIN_DIR/spotex-admin"
+  NATS_CLIENT_ARGS=(--nats-url "nats://127.0.0.1:$NATS_PORT" --nats-user "$kNatsUser"
+    --nats-password-file "$SECRETS_DIR/nats-password")
+  NATS_BIN="$(command -v nats-server || echo /usr/sbin/nats-server)"
+  REDIS_BIN="$(command -v redis-server || echo /usr/bin/redis-server)"
+  REDIS_CLI="$(command -v redis-cli || echo /usr/bin/redis-cli)"
+}
+
+# One lock per $SPOTEX_VAR, so two `up`/`down` never interleave. Fd 9 is closed in every
+# process we start (see spawn), or a server would hold the lock for its whole life.
+lock_acquire() {
+  exec 9>"$RUN_DIR/stack.lock"
+  flock -w "$STOP_TIMEOUT_S" 9 || die "another stack.sh holds $RUN_DIR/stack.lock"
+}
+lock_release() { exec 9>&-; }
+
+# ---------------------------------------------------------------------------------------------
+# Secrets: random, alphanumeric (hex), generated once, readable by the owner only.
+
+ensure_secret() {
+  local file="$SECRETS_DIR/$1"
+  if [ ! -s "$file" ]; then
+    od -An -tx1 -N24 /dev/urandom | tr -d ' \n' >"$file.tmp"
+    mv "$file.tmp" "$file"
+    note "generated secret $file"
+  fi
+  chmod 0600 "$file"
+}
+secret() { cat "$SECRETS_DIR/$1"; }
+
+# ---------------------------------------------------------------------------------------------
+# Processes: pid files, identity, ports.
+
+pid_file() { echo "$RUN_DIR/$1.pid"; }
+addr_file() { echo "$RUN_DIR/$1.addr"; }
+log_file() { echo "$LOG_DIR/$1.log"; }
+
+# The program name (argv[0]'s basename) and a string its command line must contain, so that a
+# recycled pid or a system-wide server is never mistaken for ours.
+component_program() {
+  case "$1" in
+    nats) echo nats-server ;;
+    postgres) echo postgres ;;
+    redis) echo redis-server ;;
+    engine) echo spotex-engine ;;
+  esac
+}
+component_marker() {
+  case "$1" in
+    nats) echo "$NATS_DIR/nats.conf" ;;
+    postgres) echo "$PG_DATA" ;;
+    redis) echo "$REDIS_DIR/redis.conf" ;;
+    engine) echo "$ENGINE_DIR" ;;
+  esac
+}
+
+# True if the process exists and is not a zombie.
+pid_alive() {
+  local state
+  [ -r "/proc/$1/stat" ] || return 1
+  state="$(sed -E 's/^.*\) ([A-Za-z]).*$/\1/' "/proc/$1/stat" 2>/dev/null)" || return 1
+  [ -n "$state" ] && [ "$state" != Z ] && [ "$state" != X ]
+}
+
+# True if pid $2 is alive and is component $1 of this stack.
+pid_is_component() {
+  local pid="$2" args=()
+  pid_alive "$pid" || return 1
+  mapfile -d '' args <"/proc/$pid/cmdline" 2>/dev/null || return 1
+  [ ${#args[@]} -gt 0 ] || return 1
+  [ "$(basename "${args[0]}")" = "$(component_program "$1")" ] || return 1
+  [[ "${args[*]}" == *"$(component_marker "$1")"* ]]
+}
+
+# Prints the pid of component $1 if its pid file names a live process that is ours.
+running_pid() {
+  local file pid
+  file="$(pid_file "$1")"
+  [ -s "$file" ] || return 1
+  pid="$(<"$file")"
+  [[ "$pid" =~ ^[0-9]+$ ]] || return 1
+  pid_is_component "$1" "$pid" || return 1
+  echo "$pid"
+}
+
+# Removes the pid file of component $1 if it does not name a live process of ours.
+clean_stale() {
+  local file
+  file="$(pid_file "$1")"
+  if [ -e "$file" ] && ! running_pid "$1" >/dev/null; then
+    note "$1: removing stale pid file $file (pid $(cat "$file") is gone or not ours)"
+    rm -f "$file" "$(addr_file "$1")"
+  fi
+}
+
+# /proc/net/tcp{,6} files that exist (IPv6 may be disabled).
+proc_net_files() {
+  local f
+  for f in /proc/net/tcp /proc/net/tcp6; do
+    [ -r "$f" ] && echo "$f"
+  done
+}
+
+# Socket inodes listening on TCP port $1 (any address).
+listening_inodes() {
+  local hex files=()
+  hex="$(printf '%04X' "$1")"
+  mapfile -t files < <(proc_net_files)
+  awk -v port=":$hex" '$4 == "0A" && substr($2, length($2) - 4) == port { print $10 }' \
+    "${files[@]}"
+}
+
+port_in_use() { [ -n "$(listening_inodes "$1")" ]; }
+
+# Best effort "pid N (name)" of whoever listens on port $1; "unknown process" if hidden.
+port_owner() {
+  local inode fd pid
+  inode="$(listening_inodes "$1" | head -n 1)"
+  for fd in /proc/[0-9]*/fd/*; do
+    if [ "$(readlink "$fd" 2>/dev/null)" = "socket:[$inode]" ]; then
+      pid="${fd#/proc/}"
+      pid="${pid%%/*}"
+      echo "pid $pid ($(cat "/proc/$pid/comm" 2>/dev/null || echo '?'))"
+      return 0
+    fi
+  done
+  echo "an unknown process"
+}
+
+require_ports_free() {
+  local name="$1" port
+  shift
+  for port in "$@"; do
+    if port_in_use "$port"; then
+      die "$name: port $port is already in use by $(port_owner "$port"), which this stack" \
+        "(SPOTEX_VAR=$SPOTEX_VAR) did not start. Stop it, or pick another port with" \
+        "the SPOTEX_*_PORT variables."
+    fi
+  done
+}
+
+# Starts "$@" detached (own session, so a terminal's Ctrl-C reaches only us), in directory $2,
+# logging to var/log/$1.log, and records its pid. `setsid` execs in place (we are not a process
+# group leader), so $! is the server's own pid.
+spawn() {
+  local name="$1" dir="$2" log
+  shift 2
+  log="$(log_file "$name")"
+  echo "---- $(date -u +%Y-%m-%dT%H:%M:%SZ) stack.sh starts: $*" >>"$log"
+  (cd "$dir" && exec setsid "$@" >>"$log" 2>&1 </dev/null 9>&-) &
+  echo "$!" >"$(pid_file "$name")"
+}
+
+# Waits until "$3..." succeeds, at most $START_TIMEOUT_S seconds, while component $1 (pid $2)
+# stays alive. On failure shows the end of its log and exits.
+wait_healthy() {
+  local name="$1" pid="$2" deadline=$((SECONDS + START_TIMEOUT_S))
+  shift 2
+  while ! "$@" >/dev/null 2>&1; do
+    if ! pid_is_component "$name" "$pid"; then
+      tail -n 20 "$(log_file "$name")" >&2 || true
+      rm -f "$(pid_file "$name")"
+      die "$name exited during start-up; log: $(log_file "$name")"
+    fi
+    if ((SECONDS >= deadline)); then
+      tail -n 20 "$(log_file "$name")" >&2 || true
+      die "$name (pid $pid) did not become healthy within ${START_TIMEOUT_S}s;" \
+        "log: $(log_file "$name"). It is left running: 'stack.sh down' stops it."
+    fi
+    sleep 0.2
+  done
+}
+
+# Stops pid $2 of component $1: SIGTERM, up to $STOP_TIMEOUT_S seconds, then SIGKILL.
+stop_pid() {
+  local name="$1" pid="$2" deadline=$((SECONDS + STOP_TIMEOUT_S))
+  kill -TERM "$pid" 2>/dev/null || true
+  while pid_alive "$pid"; do
+    if ((SECONDS >= deadline)); then
+      warn "$name (pid $pid) ignored SIGTERM for ${STOP_TIMEOUT_S}s: sending SIGKILL"
+      kill -KILL "$pid" 2>/dev/null || true
+      break
+    fi
+    sleep 0.1
+  done
+}
+
+# ---------------------------------------------------------------------------------------------
+# NATS with JetStream. Auth: one user/password in a top-level `authorization` block and no
+# `accounts` block (so not the CVE-2023-47090 shape); JetStream is then enabled for the
+# global account, which that user belongs to. The config holds the password, so it is 0600.
+
+write_nats_config() {
+  local conf="$NATS_DIR/nats.conf"
+  cat >"$conf.tmp" <<EOF
+# Written by scripts/stack.sh on every start; edits are lost.
+server_name: spotex-local
+listen: 127.0.0.1:$NATS_PORT
+http: 127.0.0.1:$NATS_MONITOR_PORT
+authorization {
+  user: "$kNatsUser"
+  password: "$(secret nats-password)"
+}
+jetstream {
+  store_dir: "$NATS_DIR/jetstream"
+  max_memory_store: $NATS_MAX_MEMORY_STORE
+  max_file_store: $NATS_MAX_FILE_STORE
+}
+EOF
+  chmod 0600 "$conf.tmp"
+  mv "$conf.tmp" "$conf"
+}
+
+# Sends one core-NATS request on a raw connection (bash /dev/tcp, no client needed) and prints
+# the reply payload. Fails on -ERR, on no reply within 5 s, or if the server is unreachable.
+nats_request() {
+  local port="$1" user="$2" password="$3" subject="$4" payload="${5:-}" line
+  exec 8<>"/dev/tcp/127.0.0.1/$port" || return 1
+  # A server that refuses the CONNECT closes the socket while we may still be writing: the
+  # write must not kill us with SIGPIPE; the -ERR is read below.
+  (
+    trap '' PIPE
+    printf 'CONNECT {"verbose":false,"user":"%s","pass":"%s"}\r\n' "$user" "$password"
+    printf 'SUB _INBOX.stack 1\r\nPUB %s _INBOX.stack %d\r\n%s\r\n' \
+      "$subject" "${#payload}" "$payload"
+  ) >&8 2>/dev/null || true
+  while IFS= read -r -t 5 line <&8; do
+    line="${line%$'\r'}"
+    case "$line" in
+      -ERR*)
+        echo "$line" >&2
+        break
+        ;;
+      MSG*)
+        IFS= read -r -t 5 line <&8 && printf '%s\n' "${line%$'\r'}"
+        exec 8<&-
+        return 0
+        ;;
+    esac
+  done
+  exec 8<&-
+  return 1
+}
+
+nats_healthy() {
+  curl -sf --max-time 2 "http://127.0.0.1:$NATS_MONITOR_PORT/healthz" | grep -q '"ok"'
+}
+
+# JetStream answers the authenticated user (account info, not an error).
+nats_jetstream_ok() {
+  local reply
+  reply="$(nats_request "$NATS_PORT" "$kNatsUser" "$(secret nats-password)" "\$JS.API.INFO")" ||
+    return 1
+  [[ "$reply" == *account_info_response* && "$reply" != *'"error"'* ]]
+}
+
+start_nats() {
+  local pid
+  if pid="$(running_pid nats)"; then
+    note "nats: already running (pid $pid)"
+    return 0
+  fi
+  require_ports_free nats "$NATS_PORT" "$NATS_MONITOR_PORT"
+  ensure_secret nats-password
+  mkdir -p "$NATS_DIR/jetstream"
+  write_nats_config
+  spawn nats "$NATS_DIR" "$NATS_BIN" -c "$NATS_DIR/nats.conf"
+  pid="$(<"$(pid_file nats)")"
+  echo "nats://127.0.0.1:$NATS_PORT (monitor http://127.0.0.1:$NATS_MONITOR_PORT)" \
+    >"$(addr_file nats)"
+  wait_healthy nats "$pid" nats_healthy
+  nats_jetstream_ok || die "nats: JetStream does not answer user $kNatsUser; see $(log_file nats)"
+  note "nats: started (pid $pid)"
+}
+
+# ---------------------------------------------------------------------------------------------
+# PostgreSQL 15. As root, every PostgreSQL program runs as the postgres system user: runuser for
+# the short-lived ones, setpriv for the server itself (setpriv execs in place, so the pid we
+# record is the postmaster's; runuser would stay in between as its parent).
+
+as_pg() {
+  (
+    cd / # the caller's directory may be closed to that user
+    if ((IS_ROOT)); then
+      exec runuser -u "$kPgSystemUser" -- "$@"
+    fi
+    exec "$@"
+  )
+}
+
+# Checks that the user PostgreSQL runs as can reach and write $PG_DIR, naming the directory
+# that blocks it if not.
+check_pg_dir_reachable() {
+  local dir="" part parts=()
+  as_pg test -w "$PG_DIR" -a -x "$PG_DIR" 2>/dev/null && return 0
+  IFS=/ read -r -a parts <<<"${PG_DIR#/}"
+  for part in "${parts[@]}"; do # from / down: the first one it may not search
+    dir="$dir/$part"
+    as_pg test -x "$dir" 2>/dev/null || break
+  done
+  die "postgres: the '$kPgSystemUser' user (PostgreSQL refuses to run as root) cannot" \
+    "reach $PG_DIR: it may not search $dir. Choose a place it can reach, e.g." \
+    "SPOTEX_VAR=/var/tmp/spotex, or only for the database SPOTEX_PG_DIR=/var/tmp/spotex-pg;" \
+    "or allow that one user through: setfacl -m u:$kPgSystemUser:x $dir"
+}
+
+prepare_pg_dir() {
+  (umask 022 && mkdir -p "$(dirname "$PG_DIR")")
+  mkdir -p "$PG_DIR" "$PG_SOCKET_DIR"
+  chmod 0700 "$PG_DIR" "$PG_SOCKET_DIR"
+  if ((IS_ROOT)); then
+    chown "$kPgSystemUser:$kPgSystemUser" "$PG_DIR" "$PG_SOCKET_DIR"
+  fi
+  check_pg_dir_reachable
+  if [ ! -s "$PG_DATA/PG_VERSION" ]; then
+    note "postgres: initdb $PG_DATA"
+    as_pg "$PG_BINDIR/initdb" -D "$PG_DATA" --encoding=UTF8 --locale=C \
+      --auth-local=peer --auth-host=reject >>"$(log_file postgres)" 2>&1 ||
+      die "postgres: initdb failed; see $(log_file postgres)"
+    echo "include 'spotex.conf'" >>"$PG_DATA/postgresql.conf"
+  fi
+  # Rewritten on every start so port changes apply. The cluster's own superuser logs in only
+  # through the socket (peer); everyone else only by password over loopback TCP.
+  cat >"$PG_DATA/spotex.conf" <<EOF
+# Written by scripts/stack.sh on every start; edits are lost.
+listen_addresses = '127.0.0.1'
+port = $PG_PORT
+unix_socket_directories = '$PG_SOCKET_DIR'
+password_encryption = 'scram-sha-256'
+EOF
+  cat >"$PG_DATA/pg_hba.conf" <<EOF
+# Written by scripts/stack.sh on every start; edits are lost.
+local all all                peer
+host  all all 127.0.0.1/32   scram-sha-256
+EOF
+  chmod 0600 "$PG_DATA/spotex.conf" "$PG_DATA/pg_hba.conf"
+  if ((IS_ROOT)); then
+    chown "$kPgSystemUser:$kPgSystemUser" "$PG_DATA/spotex.conf" "$PG_DATA/pg_hba.conf"
+  fi
+}
+
+pg_healthy() { "$PG_BINDIR/pg_isready" -q -t 1 -h 127.0.0.1 -p "$PG_PORT" -d postgres; }
+
+# Creates the spotex role and database if missing, and sets the role's password from the
+# secrets dir (again on every start, so the two never drift). SQL goes through stdin, so the
+# password is never on a command line.
+ensure_pg_role_and_db() {
+  as_pg "$PG_BINDIR/psql" -X -q -v ON_ERROR_STOP=1 -h "$PG_SOCKET_DIR" -p "$PG_PORT" \
+    -d postgres >/dev/null <<EOF
+DO \$\$ BEGIN
+  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '$kPgRole') THEN
+    CREATE ROLE $kPgRole LOGIN;
+  END IF;
+END \$\$;
+ALTER ROLE $kPgRole WITH LOGIN PASSWORD '$(secret pg-password)';
+SELECT 'CREATE DATABASE $kPgDatabase OWNER $kPgRole'
+  WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = '$kPgDatabase')\gexec
+EOF
+}
+
+# A postmaster of our cluster whose pid file we lost is taken over instead of clashing with it.
+adopt_postmaster() {
+  local pid
+  [ -s "$PG_DATA/postmaster.pid" ] || return 1
+  pid="$(head -n 1 "$PG_DATA/postmaster.pid")"
+  [[ "$pid" =~ ^[0-9]+$ ]] && pid_is_component postgres "$pid" || return 1
+  echo "$pid" >"$(pid_file postgres)"
+  echo "$pid"
+}
+
+start_postgres() {
+  local pid
+  if pid="$(running_pid postgres)" || pid="$(adopt_postmaster)"; then
+    note "postgres: already running (pid $pid)"
+    return 0
+  fi
+  require_ports_free postgres "$PG_PORT"
+  ensure_secret pg-password
+  prepare_pg_dir
+  local server=("$PG_BINDIR/postgres" -D "$PG_DATA")
+  if ((IS_ROOT)); then
+    server=(setpriv --reuid="$kPgSystemUser" --regid="$kPgSystemUser" --init-groups "${server[@]}")
+  fi
+  spawn postgres / "${server[@]}"
+  pid="$(<"$(pid_file postgres)")"
+  echo "postgresql://$kPgRole@127.0.0.1:$PG_PORT/$kPgDatabase" >"$(addr_file postgres)"
+  wait_healthy postgres "$pid" pg_healthy
+  ensure_pg_role_and_db || die "postgres: creating role/database failed"
+  note "postgres: started (pid $pid)"
+}
+
+stop_postgres() {
+  local pid
+  pid="$(running_pid postgres)" || pid="$(adopt_postmaster)" || return 0
+  note "postgres: stopping (pid $pid)"
+  if ! as_pg "$PG_BINDIR/pg_ctl" stop -D "$PG_DATA" -m fast -w -t "$STOP_TIMEOUT_S" \
+    >>"$(log_file postgres)" 2>&1; then
+    warn "postgres: fast shutdown did not finish in ${STOP_TIMEOUT_S}s: immediate shutdown"
+    as_pg "$PG_BINDIR/pg_ctl" stop -D "$PG_DATA" -m immediate -w -t 10 \
+      >>"$(log_file postgres)" 2>&1 || stop_pid postgres "$pid"
+  fi
+}
+
+# ---------------------------------------------------------------------------------------------
+# Redis 7. `set-proc-title no` keeps its command line (our identity check reads it).
+
+write_redis_config() {
+  local conf="$REDIS_DIR/redis.conf"
+  cat >"$conf.tmp" <<EOF
+# Written by scripts/stack.sh on every start; edits are lost.
+bind 127.0.0.1
+port $REDIS_PORT
+protected-mode yes
+daemonize no
+supervised no
+set-proc-title no
+logfile ""
+dir "$REDIS_DIR"
+dbfilename dump.rdb
+requirepass "$(secret redis-password)"
+EOF
+  chmod 0600 "$conf.tmp"
+  mv "$conf.tmp" "$conf"
+}
+
+# PING after AUTH, both sent on stdin so the password is neither in argv nor in the environment.
+redis_healthy() {
+  local out
+  out="$(printf 'AUTH %s\nPING\n' "$(secret redis-password)" |
+    "$REDIS_CLI" -h 127.0.0.1 -p "$REDIS_PORT" 2>/dev/null)" || return 1
+  [ "$(tail -n 1 <<<"$out")" = PONG ]
+}
+
+start_redis() {
+  local pid
+  if pid="$(running_pid redis)"; then
+    note "redis: already running (pid $pid)"
+    return 0
+  fi
+  require_ports_free redis "$REDIS_PORT"
+  ensure_secret redis-password
+  mkdir -p "$REDIS_DIR"
+  write_redis_config
+  spawn redis "$REDIS_DIR" "$REDIS_BIN" "$REDIS_DIR/redis.conf"
+  pid="$(<"$(pid_file redis)")"
+  echo "redis://127.0.0.1:$REDIS_PORT" >"$(addr_file redis)"
+  wait_healthy redis "$pid" redis_healthy
+  note "redis: started (pid $pid)"
+}
+
+# ---------------------------------------------------------------------------------------------
+# The engine service, shard 0: started only once it is built.
+
+# Healthy once `spotex-admin ... status` exits 0; without spotex-admin, once alive for 1 s.
+engine_healthy() {
+  if [ -x "$ADMIN_BIN" ]; then
+    "$ADMIN_BIN" "${NATS_CLIENT_ARGS[@]}" status
+  else
+    sleep 1
+    running_pid engine >/dev/null
+  fi
+}
+
+start_engine() {
+  local pid
+  if [ ! -x "$ENGINE_BIN" ]; then
+    note "engine: not built ($ENGINE_BIN missing), not started"
+    return 0
+  fi
+  if pid="$(running_pid engine)"; then
+    note "engine: already running (pid $pid)"
+    return 0
+  fi
+  [ -r "$MARKETS" ] || die "engine: markets file $MARKETS not found (set SPOTEX_MARKETS)"
+  mkdir -p "$ENGINE_DIR"
+  spawn engine "$ENGINE_DIR" "$ENGINE_BIN" --shard 0 "${NATS_CLIENT_ARGS[@]}" \
+    --data-dir "$ENGINE_DIR" --markets "$MARKETS"
+  pid="$(<"$(pid_file engine)")"
+  echo "shard 0 on nats://127.0.0.1:$NATS_PORT" >"$(addr_file engine)"
+  wait_healthy engine "$pid" engine_healthy
+  [ -x "$ADMIN_BIN" ] || warn "engine: $ADMIN_BIN missing; health = process alive"
+  note "engine: started (pid $pid)"
+}
+
+# ---------------------------------------------------------------------------------------------
+# Subcommands.
+
+stop_component() {
+  local name="$1" pid
+  if [ "$name" = postgres ]; then
+    stop_postgres
+  elif pid="$(running_pid "$name")"; then
+    note "$name: stopping (pid $pid)"
+    stop_pid "$name" "$pid"
+  fi
+  rm -f "$(pid_file "$name")" "$(addr_file "$name")"
+}
+
+cmd_up() {
+  local name
+  lock_acquire
+  for name in "${kComponents[@]}"; do
+    clean_stale "$name"
+  done
+  start_nats
+  start_postgres
+  start_redis
+  start_engine
+  lock_release
+  cmd_status || true
+}
+
+cmd_down() {
+  local i
+  lock_acquire
+  for ((i = ${#kComponents[@]} - 1; i >= 0; i--)); do
+    stop_component "${kComponents[i]}"
+  done
+  lock_release
+  note "stopped"
+}
+
+# One line per component; returns 3 if something that should run does not.
+cmd_status() {
+  local name pid addr state rc=0
+  printf '%-9s %-8s %-62s %s\n' COMPONENT PID ADDRESS LOG
+  for name in "${kComponents[@]}"; do
+    addr="-"
+    [ -s "$(addr_file "$name")" ] && addr="$(<"$(addr_file "$name")")"
+    if pid="$(running_pid "$name")"; then
+      state="$pid"
+    elif [ "$name" = engine ] && [ ! -x "$ENGINE_BIN" ]; then
+      state="-"
+      addr="(not built: $ENGINE_BIN)"
+    else
+      state="down"
+      addr="-"
+      [ -e "$(pid_file "$name")" ] && addr="(stale pid file $(pid_file "$name"))"
+      rc=3
+    fi
+    printf '%-9s %-8s %-62s %s\n' "$name" "$state" "$addr" "$(log_file "$name")"
+  done
+  echo "secrets: $SECRETS_DIR (nats user '$kNatsUser', pg role '$kPgRole'; files" \
+    "nats-password, pg-password, redis-password)"
+  return "$rc"
+}
+
+on_run_signal() {
+  trap '' INT TERM
+  echo
+  note "signal received: stopping the stack"
+  cmd_down
+  exit 0
+}
+
+# Foreground: report each component that dies (once), until SIGINT/SIGTERM.
+cmd_run() {
+  local name
+  declare -A reported=()
+  trap on_run_signal INT TERM
+  # A separate process: `die` in it ends only that process, and errexit stays on inside it.
+  if ! "$BASH" "$REPO_ROOT/scripts/stack.sh" up; then
+    warn "up failed: stopping what was started"
+    trap '' INT TERM
+    cmd_down
+    exit 1
+  fi
+  note "running in the foreground; Ctrl-C stops the stack"
+  while true; do
+    for name in "${kComponents[@]}"; do
+      [ "$name" != engine ] || [ -x "$ENGINE_BIN" ] || continue
+      if running_pid "$name" >/dev/null; then
+        reported[$name]=""
+      elif [ -z "${reported[$name]:-}" ]; then
+        reported[$name]=1
+        warn "$name is not running any more; last lines of $(log_file "$name"):"
+        tail -n 10 "$(log_file "$name")" >&2 || true
+      fi
+    done
+    sleep 1 &
+    wait $! || true
+  done
+}
+
+main() {
+  local cmd="${1:-}"
+  init_config
+  case "$cmd" in
+    up | down | run | status) ;;
+    *)
+      echo "usage: $0 up|down|run|status" >&2
+      exit 2
+      ;;
+  esac
+  init_paths
+  "cmd_$cmd"
+}
+
+main "$@"
