@@ -72,6 +72,48 @@ RejectCode CheckSymbolConfig(const SymbolConfig& c, const std::vector<AssetState
   return RejectCode::kNone;
 }
 
+// Copies every field into `dst`, which the event buffer zero-filled, without touching padding:
+// a struct assignment may copy the source's padding bytes, which in a decoded command are
+// whatever the stack held, and events are compared (and de-duplicated) byte for byte.
+static void CopyLeafwise(const SymbolConfig& src, SymbolConfig& dst) {
+  // A new field must be added here too: the sizes pin the field lists.
+  static_assert(sizeof(SymbolFilters) == 144 && sizeof(SymbolConfig) == 192);
+  dst.name = src.name.Canonical();
+  dst.base_asset = src.base_asset;
+  dst.quote_asset = src.quote_asset;
+  dst.status = src.status;
+  const SymbolFilters& f = src.filters;
+  SymbolFilters& g = dst.filters;
+  g.min_price = f.min_price;
+  g.max_price = f.max_price;
+  g.tick_size = f.tick_size;
+  g.min_qty = f.min_qty;
+  g.max_qty = f.max_qty;
+  g.step_size = f.step_size;
+  g.market_min_qty = f.market_min_qty;
+  g.market_max_qty = f.market_max_qty;
+  g.market_step_size = f.market_step_size;
+  g.min_notional = f.min_notional;
+  g.max_notional = f.max_notional;
+  g.apply_min_to_market = f.apply_min_to_market;
+  g.apply_max_to_market = f.apply_max_to_market;
+  g.legacy_min_notional = f.legacy_min_notional;
+  g.avg_price_mins = f.avg_price_mins;
+  g.bid_multiplier_up_e8 = f.bid_multiplier_up_e8;
+  g.bid_multiplier_down_e8 = f.bid_multiplier_down_e8;
+  g.ask_multiplier_up_e8 = f.ask_multiplier_up_e8;
+  g.ask_multiplier_down_e8 = f.ask_multiplier_down_e8;
+  g.iceberg_parts = f.iceberg_parts;
+  g.max_num_orders = f.max_num_orders;
+  g.max_num_algo_orders = f.max_num_algo_orders;
+  dst.iceberg_allowed = src.iceberg_allowed;
+  dst.oco_allowed = src.oco_allowed;
+  dst.quote_order_qty_market_allowed = src.quote_order_qty_market_allowed;
+  dst.cancel_replace_allowed = src.cancel_replace_allowed;
+  dst.amend_allowed = src.amend_allowed;
+  dst.default_stp = src.default_stp;
+}
+
 ApplyResult EngineState::DoAddSymbol(const AddSymbol& c) {
   ApplyResult r;
   RejectCode code = CheckSymbolConfig(c.config, assets);
@@ -92,7 +134,7 @@ ApplyResult EngineState::DoAddSymbol(const AddSymbol& c) {
   s.buckets.assign(static_cast<size_t>(c.config.filters.avg_price_mins), AvgBucket{});
   auto& e = events.Append<SymbolAdded>(cur_seq);
   e.symbol = id;
-  e.config = s.cfg;
+  CopyLeafwise(s.cfg, e.config);
   return r;
 }
 
