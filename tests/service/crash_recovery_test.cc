@@ -10,6 +10,7 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdlib>
@@ -115,13 +116,14 @@ TEST_F(CrashRecoveryTest, SigkillAtRandomMomentsLosesNothingAndDuplicatesNothing
   const uint64_t commands = EnvU64("SPOTEX_CRASH_COMMANDS", 100000);
   const uint64_t kills = EnvU64("SPOTEX_CRASH_KILLS", 12);
   const uint64_t seed = EnvU64("SPOTEX_CRASH_SEED", 20261126);
-  constexpr uint64_t kChunk = 2500;
   std::mt19937_64 rng(seed);
   Workload workload(seed);
   ASSERT_TRUE(WaitCaughtUp(20000)) << ReadFile(engine_->log_path());
 
   std::vector<std::vector<std::byte>> all = workload.Prologue();
   while (all.size() < commands) all.push_back(workload.Next());
+  // Chunks of commands in flight together; at least two chunks per kill.
+  const uint64_t kChunk = std::clamp<uint64_t>(all.size() / (2 * kills + 2), 100, 2500);
   const uint64_t chunks = (all.size() + kChunk - 1) / kChunk;
   ASSERT_GT(chunks, kills) << "too few commands for the kills";
   std::set<uint64_t> kill_chunks;
