@@ -11,6 +11,9 @@
 // fees on, balance checks on, every event generated. Exit 1 when the traded volume or the
 // final book digest differs from the generator's (or Engine::CheckInvariants fails after
 // pass 1), 2 on a usage or setup error.
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <array>
 #include <bit>
@@ -388,6 +391,12 @@ struct PassResult {
   Replayer::Counters n;
   uint64_t digest = 0;
   std::string invariants;  // CheckInvariants() when asked; empty = consistent
+  // The engine-thread part of a snapshot of the final state (spotex-engine's stall): pass 1.
+  double serialize_ms = 0;
+  size_t snapshot_bytes = 0;
+  // What spotex-engine's thread actually stalls for: fork() of this process (the child writes
+  // the snapshot from its copy-on-write image).
+  double fork_ms = 0;
 };
 
 // One fresh engine: setup, untimed prefill, then the benchmark phase (timed as a whole when
@@ -414,6 +423,23 @@ std::optional<PassResult> RunPass(const Workload& w, uint32_t* latency_ns, bool 
                .n = rp.counters(),
                .digest = rp.BookDigest(),
                .invariants = check ? rp.engine().CheckInvariants() : std::string()};
+  if (check) {
+    const auto s0 = std::chrono::steady_clock::now();
+    const std::vector<std::byte> snapshot = rp.engine().Serialize();
+    const auto s1 = std::chrono::steady_clock::now();
+    p.serialize_ms = std::chrono::duration<double, std::milli>(s1 - s0).count();
+    p.snapshot_bytes = snapshot.size();
+    const auto f0 = std::chrono::steady_clock::now();
+    const pid_t child = ::fork();
+    if (child == 0) {
+      ::_exit(0);
+    }
+    const auto f1 = std::chrono::steady_clock::now();
+    if (child > 0) {
+      ::waitpid(child, nullptr, 0);
+    }
+    p.fork_ms = std::chrono::duration<double, std::milli>(f1 - f0).count();
+  }
   for (size_t code = 0; code < p.n.by_code.size(); ++code) {
     if (p.n.by_code[code] != 0) {
       const std::string_view name = ToString(static_cast<RejectCode>(code));
@@ -471,6 +497,10 @@ int Main(int argc, char** argv) {
               " volume_ok=%d digest_ok=%d\n",
               name, cmds_per_s, Percentile(latency_ns, 0.5), Percentile(latency_ns, 0.99),
               Percentile(latency_ns, 0.9999), volume_ok ? 1 : 0, digest_ok ? 1 : 0);
+  std::fprintf(stderr,
+               "%s: snapshot of the final state: %zu bytes, serialised in %.1f ms; fork() of "
+               "the process holding it: %.2f ms\n",
+               name, p1->snapshot_bytes, p1->serialize_ms, p1->fork_ms);
   if (!p1->invariants.empty()) {
     std::fprintf(stderr, "%s: engine invariants broken after pass 1\n", name);
   }

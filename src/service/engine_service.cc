@@ -1,6 +1,7 @@
 #include "service/engine_service.h"
 
 #include <fcntl.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -79,12 +80,6 @@ std::vector<std::pair<uint64_t, std::string>> ListSnapshots(const std::string& d
   return out;
 }
 
-void PutU64(std::vector<std::byte>& out, uint64_t v) {
-  size_t at = out.size();
-  out.resize(at + 8);
-  std::memcpy(out.data() + at, &v, 8);
-}
-
 }  // namespace
 
 std::string SnapshotPath(const std::string& dir, uint64_t seq) {
@@ -139,12 +134,7 @@ EngineService::~EngineService() {
     natsSubscription_Unsubscribe(query_sub_);
     natsSubscription_Destroy(query_sub_);
   }
-  {
-    std::lock_guard lock(snap_mu_);
-    snap_stop_ = true;
-  }
-  snap_cv_.notify_all();
-  if (snap_thread_.joinable()) snap_thread_.join();
+  ReapSnapshotChild(/*block=*/true);
   std::lock_guard lock(mu_);
   for (auto& item : inbox_) natsMsg_Destroy(item.msg);
   inbox_.clear();
@@ -156,7 +146,6 @@ std::expected<std::unique_ptr<EngineService>, ServiceError> EngineService::Start
   if (auto r = svc->Connect(); !r) return std::unexpected(r.error());
   if (auto r = svc->Recover(); !r) return std::unexpected(r.error());
   if (auto r = svc->Bootstrap(); !r) return std::unexpected(r.error());
-  svc->snap_thread_ = std::thread([s = svc.get()] { s->SnapshotWriterLoop(); });
   if (auto r = svc->Subscribe(); !r) return std::unexpected(r.error());
   return svc;
 }
@@ -397,6 +386,7 @@ std::expected<void, ServiceError> EngineService::ProcessBatch(std::vector<Item>&
       snapshot_requested_ = true;
       answer = "{\"requested\":true,\"logSeq\":" + std::to_string(status_.log_seq) + "}";
     } else {
+      ReapSnapshotChild(/*block=*/false);
       status_.snapshot_seq = snap_written_seq_;
       answer = AnswerQuery(engine_, status_, request);
     }
@@ -417,80 +407,79 @@ std::expected<void, ServiceError> EngineService::MaybeSnapshot(bool force) {
   }
   bool due = force || snapshot_requested_ || since >= config_.snapshot_every ||
              MonoMs() - last_snapshot_mono_ms_ >= config_.snapshot_seconds * 1000;
-  if (!due) return {};
-  {
-    std::lock_guard lock(snap_mu_);
-    if (snap_busy_ || !snap_bytes_.empty()) return {};  // the previous one is still writing
-  }
+  if (!due || snap_child_ > 0) return {};  // not yet, or the previous one is still writing
   // Every envelope up to this seq must be stored before a snapshot lets the journal before it
   // be skipped at restart: otherwise a lost envelope could never be republished.
+  auto t0 = MonoMs();
   if (auto r = nats_->WaitAsyncComplete(30000); !r) return Fail(r.error().message);
   if (publish_failed_) return Fail(publish_error_);
-  auto t0 = MonoMs();
-  std::vector<std::byte> body = engine_.Serialize();
-  std::vector<std::byte> file;
-  file.reserve(kSnapHeader + body.size());
-  file.resize(8);
-  std::memcpy(file.data(), kSnapMagic, 8);
-  PutU64(file, status_.log_seq);
-  PutU64(file, bus::Crc32c(body.data(), body.size()));  // u32 crc + u32 zero
-  file.insert(file.end(), body.begin(), body.end());
-  auto dt = MonoMs() - t0;
-  {
-    std::lock_guard lock(snap_mu_);
-    snap_bytes_ = std::move(file);
-    snap_pending_seq_ = status_.log_seq;
+  auto t1 = MonoMs();
+  const uint64_t seq = status_.log_seq;
+  const std::string path = SnapshotPath(config_.data_dir, seq);
+  const std::string tmp = path + ".tmp";
+  const std::string dir = config_.data_dir;
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    // The child: a frozen copy-on-write image of the state. Only this thread exists here, so
+    // use nothing that another (now absent) thread might have held locked: no stdio, no NATS.
+    // glibc's malloc is safe after fork (its locks are reset), so Serialize may allocate.
+    // Close every inherited descriptor first: the journal's flock must die with the parent (a
+    // restarted engine would otherwise find it held), and the NATS sockets are not ours.
+    ::close_range(3, ~0U, 0);
+    std::vector<std::byte> body = engine_.Serialize();
+    std::byte header[kSnapHeader] = {};
+    std::memcpy(header, kSnapMagic, 8);
+    std::memcpy(header + 8, &seq, 8);
+    uint32_t crc = bus::Crc32c(body.data(), body.size());
+    std::memcpy(header + 16, &crc, 4);
+    int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    bool ok = fd >= 0 && WriteAll(fd, header, kSnapHeader) &&
+              WriteAll(fd, body.data(), body.size()) && ::fsync(fd) == 0;
+    ok = fd >= 0 && ::close(fd) == 0 && ok;
+    ok = ok && ::rename(tmp.c_str(), path.c_str()) == 0 && FsyncDir(dir);
+    if (!ok) ::unlink(tmp.c_str());
+    ::_exit(ok ? 0 : 1);
   }
-  snap_cv_.notify_one();
-  last_snapshot_seq_ = status_.log_seq;
+  auto t2 = MonoMs();
+  if (pid < 0) {
+    Log(LogLevel::kError, kLog,
+        std::string("snapshot: fork failed: ") + std::strerror(errno) +
+            " (the journal still holds everything; retrying at the next interval)");
+  } else {
+    snap_child_ = pid;
+    snap_child_seq_ = seq;
+    snap_child_start_ms_ = t2;
+    Log(LogLevel::kInfo, kLog,
+        "snapshot at seq " + std::to_string(seq) + ": waited " + std::to_string(t1 - t0) +
+            " ms for publish acks, fork took " + std::to_string(t2 - t1) + " ms");
+  }
+  last_snapshot_seq_ = seq;
   last_snapshot_mono_ms_ = MonoMs();
   snapshot_requested_ = false;
-  Log(LogLevel::kInfo, kLog,
-      "snapshot at seq " + std::to_string(last_snapshot_seq_) + " serialised in " +
-          std::to_string(dt) + " ms (" + std::to_string(body.size()) + " bytes)");
   return {};
 }
 
-void EngineService::SnapshotWriterLoop() {
-  for (;;) {
-    std::vector<std::byte> bytes;
-    uint64_t seq;
-    {
-      std::unique_lock lock(snap_mu_);
-      snap_cv_.wait(lock, [&] { return snap_stop_ || !snap_bytes_.empty(); });
-      if (snap_bytes_.empty()) return;
-      bytes = std::move(snap_bytes_);
-      snap_bytes_.clear();
-      seq = snap_pending_seq_;
-      snap_busy_ = true;
-    }
-    std::string path = SnapshotPath(config_.data_dir, seq);
-    std::string tmp = path + ".tmp";
-    bool ok = false;
-    int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd >= 0) {
-      ok = WriteAll(fd, bytes.data(), bytes.size()) && ::fsync(fd) == 0;
-      ok = (::close(fd) == 0) && ok;
-    }
-    ok = ok && ::rename(tmp.c_str(), path.c_str()) == 0 && FsyncDir(config_.data_dir);
-    if (ok) {
-      snap_written_seq_ = seq;
-      auto all = ListSnapshots(config_.data_dir);
-      for (size_t i = static_cast<size_t>(std::max(config_.snapshot_keep, 1)); i < all.size();
-           ++i) {
-        std::error_code ec;
-        fs::remove(all[i].second, ec);
-      }
-      Log(LogLevel::kInfo, kLog, "snapshot written: " + path);
-    } else {
-      Log(LogLevel::kError, kLog,
-          "snapshot write failed: " + path + ": " + std::strerror(errno) +
-              " (the journal still holds everything; will retry at the next interval)");
+void EngineService::ReapSnapshotChild(bool block) {
+  if (snap_child_ <= 0) return;
+  int status = 0;
+  pid_t r = ::waitpid(snap_child_, &status, block ? 0 : WNOHANG);
+  if (r == 0) return;  // still writing
+  snap_child_ = -1;
+  std::string path = SnapshotPath(config_.data_dir, snap_child_seq_);
+  if (r > 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+    snap_written_seq_ = snap_child_seq_;
+    auto all = ListSnapshots(config_.data_dir);
+    for (size_t i = static_cast<size_t>(std::max(config_.snapshot_keep, 1)); i < all.size(); ++i) {
       std::error_code ec;
-      fs::remove(tmp, ec);
+      fs::remove(all[i].second, ec);
     }
-    std::lock_guard lock(snap_mu_);
-    snap_busy_ = false;
+    Log(LogLevel::kInfo, kLog,
+        "snapshot written: " + path + " in " + std::to_string(MonoMs() - snap_child_start_ms_) +
+            " ms");
+  } else {
+    Log(LogLevel::kError, kLog,
+        "snapshot write failed: " + path +
+            " (the journal still holds everything; retrying at the next interval)");
   }
 }
 
@@ -514,6 +503,7 @@ int EngineService::Run(const std::atomic<bool>& stop) {
         return 1;
       }
     }
+    ReapSnapshotChild(/*block=*/false);
     if (auto r = MaybeSnapshot(false); !r) {
       Log(LogLevel::kError, kLog, "stopping: " + r.error().message);
       return 1;
@@ -529,6 +519,7 @@ int EngineService::Run(const std::atomic<bool>& stop) {
   if (auto r = nats_->WaitAsyncComplete(10000); !r) {
     Log(LogLevel::kWarn, kLog, "at stop: " + r.error().message);
   }
+  ReapSnapshotChild(/*block=*/true);
   Log(LogLevel::kInfo, kLog, "stopped at log seq " + std::to_string(status_.log_seq));
   return 0;
 }

@@ -10,13 +10,16 @@
 //      window is the time the previous batch took, well under 1 ms at low load);
 //   3. publishes each command's event envelope to EVT_<shard> (Nats-Msg-Id "<shard>:<seq>") and
 //      sends it to the caller's reply subject (Spotex-Reply header), and answers queries.
-// Snapshots are serialised on the engine thread (one copy of the state, milliseconds) and
-// written by a background thread: temp file, fsync, rename, fsync dir; the last K are kept.
+// Snapshots are written by a forked child process (copy-on-write image of the state, as Redis
+// does), so the engine thread stalls only for fork() itself — not for serialising gigabytes:
+// temp file, fsync, rename, fsync dir; the last K are kept.
 // Restart: newest valid snapshot, then the journal after it (its envelopes are published again;
 // JetStream drops the duplicates by id), then the stream after the journal.
 // Any failure to publish an envelope stops the service (fail-stop): a restart republishes from
 // the journal, so the event stream never has a gap.
 #pragma once
+
+#include <sys/types.h>
 
 #include <atomic>
 #include <condition_variable>
@@ -84,7 +87,8 @@ class EngineService {
   void ApplyBytes(uint64_t seq, int64_t time_ms, std::span<const std::byte> bytes);
   std::expected<void, ServiceError> ProcessBatch(std::vector<Item>& items);
   std::expected<void, ServiceError> MaybeSnapshot(bool force);
-  void SnapshotWriterLoop();
+  // Collects the snapshot child's result (blocking: waits for it).
+  void ReapSnapshotChild(bool block);
 
   static void OnCommand(natsConnection*, natsSubscription*, natsMsg* msg, void* closure);
   static void OnQuery(natsConnection*, natsSubscription*, natsMsg* msg, void* closure);
@@ -113,18 +117,14 @@ class EngineService {
   std::mutex error_mu_;
   std::string publish_error_;
 
-  // Snapshot writer.
-  std::mutex snap_mu_;
-  std::condition_variable snap_cv_;
-  std::vector<std::byte> snap_bytes_;  // pending write; empty = none
-  uint64_t snap_pending_seq_ = 0;
-  bool snap_busy_ = false;
-  bool snap_stop_ = false;
-  std::atomic<uint64_t> snap_written_seq_{0};
-  std::thread snap_thread_;
+  // Snapshot writer: a child process, at most one at a time.
+  pid_t snap_child_ = -1;
+  uint64_t snap_child_seq_ = 0;
+  int64_t snap_child_start_ms_ = 0;
+  uint64_t snap_written_seq_ = 0;
   uint64_t last_snapshot_seq_ = 0;
   int64_t last_snapshot_mono_ms_ = 0;
-  std::atomic<bool> snapshot_requested_{false};
+  bool snapshot_requested_ = false;
 };
 
 // Snapshot files (exposed for tests). Format: "SPXSNAP1" u64 log_seq, u32 crc32c(body),
