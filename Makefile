@@ -7,7 +7,7 @@ SHARED_DIR ?= $(abspath $(REPO_ROOT)/../shared)
 # Commands for the differential test under sanitizers (the release run uses its default, 1M+).
 SANITIZE_DIFF_COMMANDS ?= 200000
 
-.PHONY: deps build test test-release test-debug up down run status bench-engine clean
+.PHONY: deps build test test-release test-debug up down run status bench-engine bench-log clean
 
 deps:
 	$(REPO_ROOT)/scripts/install-deps.sh
@@ -50,6 +50,12 @@ status:
 bench-engine: deps
 	cd $(REPO_ROOT) && cmake --preset release && cmake --build --preset release --target engine_bench noise_floor
 	SHARED_DIR=$(SHARED_DIR) $(REPO_ROOT)/bench/run_engine_bench.sh
+
+# Command-log benchmark: its own nats-server and spotex-engine in a temp dir per run.
+# RUNS=3 repeats; RATE / WINDOW / DURATION / PHASES tune it (bench/run_log_bench.sh).
+bench-log: deps
+	cd $(REPO_ROOT) && cmake --preset release && cmake --build --preset release --target log_bench spotex-engine spotex-admin
+	$(REPO_ROOT)/bench/run_log_bench.sh
 
 clean:
 	rm -rf $(REPO_ROOT)/build
