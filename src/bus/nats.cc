@@ -47,9 +47,9 @@ NatsResult<std::string> ReadSecretFile(const std::string& path) {
   return line;
 }
 
-void Nats::OnPubAckError(jsCtx*, jsPubAckErr* pae, void* closure) {
+void Nats::OnPubAck(jsCtx*, natsMsg* msg, jsPubAck*, jsPubAckErr* pae, void* closure) {
   auto* self = static_cast<Nats*>(closure);
-  if (self->on_async_error_ != nullptr) {
+  if (pae != nullptr && self->on_async_error_ != nullptr) {
     std::string text = "async publish failed: " + StatusText(pae->Err, pae->ErrCode);
     if (pae->ErrText != nullptr) {
       text += " ";
@@ -57,6 +57,8 @@ void Nats::OnPubAckError(jsCtx*, jsPubAckErr* pae, void* closure) {
     }
     self->on_async_error_(text.c_str(), self->closure_);
   }
+  natsMsg_Destroy(msg);
+  self->async_answered_.fetch_add(1, std::memory_order_release);
 }
 
 NatsResult<std::unique_ptr<Nats>> Nats::Connect(const NatsConfig& config,
@@ -97,8 +99,8 @@ NatsResult<std::unique_ptr<Nats>> Nats::Connect(const NatsConfig& config,
   jsOptions_Init(&jso);
   jso.Wait = config.js_wait_ms;
   jso.PublishAsync.MaxPending = config.max_pending_async;
-  jso.PublishAsync.ErrHandler = &Nats::OnPubAckError;
-  jso.PublishAsync.ErrHandlerClosure = nats.get();
+  jso.PublishAsync.AckHandler = &Nats::OnPubAck;
+  jso.PublishAsync.AckHandlerClosure = nats.get();
   if (s = natsConnection_JetStream(&nats->js_, nats->conn_, &jso); s != NATS_OK) {
     return std::unexpected(Fail("JetStream context", s));
   }
@@ -179,6 +181,33 @@ NatsResult<MsgPtr> Nats::GetMsg(const std::string& stream, uint64_t seq) {
   return MsgPtr(msg);
 }
 
+NatsResult<MsgPtr> Nats::LastMsg(const std::string& stream, const std::string& subject) {
+  // By sequence, walking back over deleted messages at the tail (the server's last-by-subject
+  // lookup does not find a message when the last one was deleted).
+  jsStreamInfo* info = nullptr;
+  jsErrCode err = static_cast<jsErrCode>(0);
+  natsStatus s = js_GetStreamInfo(&info, js_, stream.c_str(), nullptr, &err);
+  if (s != NATS_OK) {
+    return std::unexpected(Fail("stream info " + stream, s, err));
+  }
+  const uint64_t first = info->State.FirstSeq, last = info->State.LastSeq;
+  const uint64_t msgs = info->State.Msgs;
+  jsStreamInfo_Destroy(info);
+  if (msgs == 0) {
+    return MsgPtr();
+  }
+  for (uint64_t seq = last; seq >= first && seq > 0; --seq) {
+    auto msg = GetMsg(stream, seq);
+    if (!msg) {
+      return std::unexpected(msg.error());
+    }
+    if (*msg && subject == natsMsg_GetSubject(msg->get())) {
+      return std::move(*msg);
+    }
+  }
+  return MsgPtr();
+}
+
 NatsResult<MsgPtr> MakeMsg(const std::string& subject, std::string_view data,
                            const std::string& msg_id, const std::string& reply) {
   natsMsg* raw = nullptr;
@@ -229,6 +258,7 @@ NatsResult<void> Nats::PublishAsync(const std::string& subject, std::string_view
   if (s != NATS_OK) {
     return std::unexpected(Fail("async publish to " + subject, s));
   }
+  async_published_.fetch_add(1, std::memory_order_release);
   return {};
 }
 

@@ -5,6 +5,7 @@
 
 #include <nats/nats.h>
 
+#include <atomic>
 #include <cstdint>
 #include <expected>
 #include <memory>
@@ -44,7 +45,7 @@ struct StreamSpec {
   std::string name;
   std::string subject;
   int replicas = 1;
-  int64_t duplicate_window_ms = 10 * 60 * 1000;
+  int64_t duplicate_window_ms = 2 * 60 * 1000;
 };
 
 class Nats {
@@ -67,6 +68,9 @@ class Nats {
   NatsResult<void> EnsureStream(const StreamSpec& spec);
   // The stream's last sequence number (0 if empty).
   NatsResult<uint64_t> LastSeq(const std::string& stream);
+  // The last message stored on `subject` of `stream` (a single-subject stream), or nullptr if
+  // none.
+  NatsResult<MsgPtr> LastMsg(const std::string& stream, const std::string& subject);
   // The message stored at `seq`, or nullptr if none (deleted or beyond the end).
   NatsResult<MsgPtr> GetMsg(const std::string& stream, uint64_t seq);
 
@@ -79,6 +83,10 @@ class Nats {
                                 const std::string& msg_id, const std::string& reply = {});
   // Waits until every async publish is acknowledged (or failed), at most timeout_ms.
   NatsResult<void> WaitAsyncComplete(int64_t timeout_ms);
+  // Async publishes sent / answered (acknowledged or failed) so far. Answers arrive in order,
+  // so answered >= n means the first n publishes are settled.
+  uint64_t async_published() const { return async_published_.load(std::memory_order_acquire); }
+  uint64_t async_answered() const { return async_answered_.load(std::memory_order_acquire); }
 
  private:
   Nats() = default;
@@ -86,7 +94,9 @@ class Nats {
   jsCtx* js_ = nullptr;
   AsyncErrorFn on_async_error_ = nullptr;
   void* closure_ = nullptr;
-  static void OnPubAckError(jsCtx* js, jsPubAckErr* pae, void* closure);
+  std::atomic<uint64_t> async_published_{0};
+  std::atomic<uint64_t> async_answered_{0};
+  static void OnPubAck(jsCtx* js, natsMsg* msg, jsPubAck* pa, jsPubAckErr* pae, void* closure);
 };
 
 // Creates a message with the Spotex headers set (see PublishSync).

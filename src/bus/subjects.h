@@ -3,7 +3,8 @@
 // Per engine shard <s> (a small integer):
 //   stream CMD_<s>  subject spotex.cmd.<s>    commands, in log order; the stream sequence is the
 //                                             command's seq and its timestamp the command's time
-//   stream EVT_<s>  subject spotex.evt.<s>    one event envelope per command (proto/envelope.h)
+//   stream EVT_<s>  subject spotex.evt.<s>    event batches: the envelopes of consecutive
+//                                             commands (proto/envelope.h)
 //   core   spotex.query.<s>                   live-state queries, request/reply (service/query.h)
 #pragma once
 
@@ -25,10 +26,17 @@ inline constexpr const char* kMsgIdHeader = "Nats-Msg-Id";
 // envelope once the command is durable (journal fsynced). Absent = nobody waits.
 inline constexpr const char* kReplyHeader = "Spotex-Reply";
 
-// Event id of the envelope of command `seq` (the Nats-Msg-Id on EVT_<shard>). Event `i` of that
-// command has the id "<shard>:<seq>:<i>"; the envelope carries all of them (docs/adr/0002).
-inline std::string EnvelopeId(uint32_t shard, uint64_t seq) {
-  return std::to_string(shard) + ":" + std::to_string(seq);
+// Nats-Msg-Id of the event batch holding the envelopes of commands first..last. Event `i` of
+// command `seq` has the id "<shard>:<seq>:<i>"; the envelopes carry them (docs/adr/0002).
+inline std::string BatchId(uint32_t shard, uint64_t first_seq, uint64_t last_seq) {
+  return std::to_string(shard) + ":" + std::to_string(first_seq) + "-" + std::to_string(last_seq);
 }
+
+// De-duplication windows. Commands: a client's retry of a publish (same Nats-Msg-Id) within
+// this window is stored once. Events: only the engine's own in-flight republish races need it
+// (a restart republishes after the last stored batch), so it is short; long windows cost
+// nats-server memory and garbage-collection time for every message id they keep.
+inline constexpr int64_t kCommandDedupWindowMs = 2 * 60 * 1000;
+inline constexpr int64_t kEventDedupWindowMs = 60 * 1000;
 
 }  // namespace spotex::bus

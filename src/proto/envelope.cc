@@ -165,6 +165,53 @@ std::string_view ToString(EnvelopeError e) {
   return "unknown envelope error";
 }
 
+size_t Envelope::SizeAt(std::span<const std::byte> bytes) {
+  if (bytes.size() < kEnvelopeHeaderBytes) return 0;
+  return kEnvelopeHeaderBytes + size_t{Get<uint32_t>(bytes.data() + 56)};
+}
+
+void WriteBatchHeader(uint32_t count, uint64_t first_seq, uint64_t last_seq, std::byte* out) {
+  std::memset(out, 0, kBatchHeaderBytes);
+  std::memcpy(out, "SPXB", 4);
+  uint16_t version = 1;
+  Put(out + 4, &version, 2);
+  Put(out + 8, &count, 4);
+  Put(out + 16, &first_seq, 8);
+  Put(out + 24, &last_seq, 8);
+}
+
+std::expected<EventBatch, EnvelopeError> ParseBatch(std::span<const std::byte> bytes) {
+  if (bytes.size() < kBatchHeaderBytes) return std::unexpected(EnvelopeError::kTruncated);
+  const std::byte* p = bytes.data();
+  if (std::memcmp(p, "SPXB", 4) != 0) return std::unexpected(EnvelopeError::kBadMagic);
+  if (Get<uint16_t>(p + 4) != 1) return std::unexpected(EnvelopeError::kBadVersion);
+  EventBatch b;
+  uint32_t count = Get<uint32_t>(p + 8);
+  b.first_seq = Get<uint64_t>(p + 16);
+  b.last_seq = Get<uint64_t>(p + 24);
+  size_t pos = kBatchHeaderBytes;
+  uint64_t prev = 0;
+  for (uint32_t i = 0; i < count; ++i) {
+    auto rest = bytes.subspan(pos);
+    size_t n = Envelope::SizeAt(rest);
+    if (n == 0 || n > rest.size()) return std::unexpected(EnvelopeError::kTruncated);
+    auto env = Envelope::Parse(rest.first(n));
+    if (!env) return std::unexpected(env.error());
+    uint64_t seq = env->header().seq;
+    if ((i == 0 && seq != b.first_seq) || (i > 0 && seq <= prev)) {
+      return std::unexpected(EnvelopeError::kBadRecord);
+    }
+    prev = seq;
+    b.raw.push_back(rest.first(n));
+    b.envelopes.push_back(std::move(*env));
+    pos += n;
+  }
+  if (pos != bytes.size() || count == 0 || prev != b.last_seq) {
+    return std::unexpected(EnvelopeError::kBadRecord);
+  }
+  return b;
+}
+
 std::expected<Envelope, EnvelopeError> Envelope::Parse(std::span<const std::byte> bytes) {
   if (bytes.size() < kEnvelopeHeaderBytes) {
     return std::unexpected(EnvelopeError::kTruncated);

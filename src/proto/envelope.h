@@ -23,6 +23,13 @@
 //   60     4     zero
 //   64     ...   the event records, exactly as engine::EventBuffer holds them
 // Event `i` of the envelope has the id "<shard>:<seq>:<i>" (its header's index).
+//
+// Event batch: one message on EVT_<shard> carries the envelopes of consecutive commands (one
+// engine batch, split so that no message exceeds kMaxBatchMessageBytes):
+//   0  4 magic "SPXB"   4  2 version (= 1)   6  2 zero   8  4 envelope count   12  4 zero
+//   16 8 seq of the first envelope           24 8 seq of the last envelope
+//   32 ... the envelopes back to back (each delimited by its own header)
+// Its Nats-Msg-Id is "<shard>:<first seq>-<last seq>".
 // A malformed command yields an envelope with the malformed flag, its decode error, result code
 // kInvalidParameter and one CommandRejected record (command_index 0xFF).
 #pragma once
@@ -65,6 +72,13 @@ void AppendEnvelope(uint32_t shard, const engine::Command& cmd, const engine::Ap
 void AppendMalformedEnvelope(uint32_t shard, uint64_t seq, int64_t time_ms, DecodeError error,
                              std::vector<std::byte>& out);
 
+inline constexpr uint32_t kBatchHeaderBytes = 32;
+// Well under nats-server's default max_payload (1 MiB).
+inline constexpr size_t kMaxBatchMessageBytes = 512 * 1024;
+
+// Writes the batch header for `count` envelopes with seqs first..last into out[0, 32).
+void WriteBatchHeader(uint32_t count, uint64_t first_seq, uint64_t last_seq, std::byte* out);
+
 enum class EnvelopeError : uint8_t { kTruncated, kBadMagic, kBadVersion, kBadRecord };
 std::string_view ToString(EnvelopeError e);
 
@@ -81,11 +95,24 @@ class Envelope {
   // Validates everything: sizes, record headers (size, type, index sequence, seq), so a reader
   // can walk the records without further checks.
   static std::expected<Envelope, EnvelopeError> Parse(std::span<const std::byte> bytes);
+  // Size of the envelope that starts at `bytes` (from its header), or 0 if unreadable.
+  static size_t SizeAt(std::span<const std::byte> bytes);
 
  private:
   EnvelopeHeader header_;
   std::vector<uint64_t> storage_;
   size_t events_bytes_ = 0;
 };
+
+// A parsed event batch: its envelopes in order (each validated; seqs strictly increasing from
+// first to last as the header says).
+struct EventBatch {
+  uint64_t first_seq = 0;
+  uint64_t last_seq = 0;
+  std::vector<Envelope> envelopes;
+  // The raw bytes of each envelope (views into the parsed message).
+  std::vector<std::span<const std::byte>> raw;
+};
+std::expected<EventBatch, EnvelopeError> ParseBatch(std::span<const std::byte> bytes);
 
 }  // namespace spotex::proto

@@ -27,7 +27,7 @@ namespace {
 constexpr std::string_view kLog = "engine";
 constexpr char kSnapMagic[8] = {'S', 'P', 'X', 'S', 'N', 'A', 'P', '1'};
 constexpr size_t kSnapHeader = 24;
-constexpr size_t kRepublishChunk = 4096;
+constexpr size_t kBatchHeaderRoom = proto::kBatchHeaderBytes;
 
 int64_t MonoMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -156,8 +156,9 @@ std::expected<void, ServiceError> EngineService::Connect() {
   nats_ = std::move(*nats);
   for (const auto& spec :
        {bus::StreamSpec{bus::CommandStream(config_.shard), bus::CommandSubject(config_.shard),
-                        config_.replicas},
-        bus::StreamSpec{bus::EventStream(config_.shard), evt_subject_, config_.replicas}}) {
+                        config_.replicas, bus::kCommandDedupWindowMs},
+        bus::StreamSpec{bus::EventStream(config_.shard), evt_subject_, config_.replicas,
+                        bus::kEventDedupWindowMs}}) {
     if (auto r = nats_->EnsureStream(spec); !r) return Fail(r.error().message);
   }
   return {};
@@ -210,19 +211,33 @@ std::expected<void, ServiceError> EngineService::Recover() {
   snap_written_seq_ = from;
   last_snapshot_mono_ms_ = MonoMs();
 
-  // Replay the journal after the snapshot; publish the envelopes again (deduplicated by id).
-  std::string publish_error;
-  auto flush = [&]() {
-    for (const auto& o : outgoing_) {
-      auto r = nats_->PublishAsync(
-          evt_subject_, {reinterpret_cast<const char*>(out_bytes_.data() + o.offset), o.size},
-          bus::EnvelopeId(config_.shard, o.seq));
-      if (!r && publish_error.empty()) publish_error = r.error().message;
+  // The last envelope the event stream holds: the journal's envelopes after it are published
+  // again (the crash may have come between the journal's fsync and the publish).
+  auto last_batch = nats_->LastMsg(bus::EventStream(config_.shard), evt_subject_);
+  if (!last_batch) return Fail(last_batch.error().message);
+  uint64_t published_through = 0;
+  if (*last_batch) {
+    auto batch =
+        proto::ParseBatch({reinterpret_cast<const std::byte*>(natsMsg_GetData(last_batch->get())),
+                           static_cast<size_t>(natsMsg_GetDataLength(last_batch->get()))});
+    if (!batch) {
+      return Fail("the last message of " + bus::EventStream(config_.shard) +
+                  " is not an event batch: " + std::string(proto::ToString(batch.error())));
     }
-    outgoing_.clear();
-    out_bytes_.clear();
-  };
-  uint64_t replayed = 0;
+    published_through = batch->last_seq;
+  }
+  if (published_through < from) {
+    // Cannot happen through this service (a snapshot is kept only once every envelope up to
+    // it is stored); it means the event stream lost messages. Say so loudly.
+    Log(LogLevel::kError, kLog,
+        "event stream ends at seq " + std::to_string(published_through) +
+            " but the snapshot is at " + std::to_string(from) +
+            ": the envelopes in between cannot be republished");
+  }
+
+  // Replay the journal after the snapshot.
+  std::string publish_error;
+  uint64_t replayed = 0, republished = 0;
   std::string replay_error;
   auto stats = bus::Journal::Replay(
       journal_path, from, [&](uint64_t seq, std::span<const std::byte> payload) {
@@ -233,13 +248,24 @@ std::expected<void, ServiceError> EngineService::Recover() {
         }
         int64_t time_ms;
         std::memcpy(&time_ms, payload.data(), 8);
+        size_t mark = out_bytes_.size();
         ApplyBytes(seq, time_ms, payload.subspan(8));
         ++replayed;
-        if (outgoing_.size() >= kRepublishChunk) flush();
+        if (seq <= published_through) {
+          out_bytes_.resize(mark);
+          outgoing_.pop_back();
+        } else {
+          ++republished;
+        }
+        if (out_bytes_.size() >= proto::kMaxBatchMessageBytes) {
+          if (auto r = PublishEvents(); !r && publish_error.empty()) {
+            publish_error = r.error().message;
+          }
+        }
       });
   if (!stats) return Fail("journal replay: " + stats.error().message);
   if (!replay_error.empty()) return Fail(replay_error);
-  flush();
+  if (auto r = PublishEvents(); !r && publish_error.empty()) publish_error = r.error().message;
   if (!publish_error.empty()) return Fail("republishing events: " + publish_error);
   if (auto r = nats_->WaitAsyncComplete(60000); !r) return Fail(r.error().message);
   if (publish_failed_) return Fail(publish_error_);
@@ -248,7 +274,44 @@ std::expected<void, ServiceError> EngineService::Recover() {
   status_.malformed = 0;
   Log(LogLevel::kInfo, kLog,
       "recovered: snapshot seq " + std::to_string(from) + ", replayed " + std::to_string(replayed) +
-          " journal records, log seq " + std::to_string(status_.log_seq));
+          " journal records (" + std::to_string(republished) +
+          " envelopes republished after the event stream's seq " +
+          std::to_string(published_through) + "), log seq " + std::to_string(status_.log_seq));
+  return {};
+}
+
+std::expected<void, ServiceError> EngineService::PublishEvents() {
+  // The envelopes lie back to back in out_bytes_ (outgoing_ in order): cut them into messages.
+  size_t i = 0;
+  while (i < outgoing_.size()) {
+    size_t j = i, bytes = 0;
+    while (j < outgoing_.size() && (j == i || kBatchHeaderRoom + bytes + outgoing_[j].size <=
+                                                  proto::kMaxBatchMessageBytes)) {
+      bytes += outgoing_[j].size;
+      ++j;
+    }
+    batch_msg_.resize(proto::kBatchHeaderBytes + bytes);
+    proto::WriteBatchHeader(static_cast<uint32_t>(j - i), outgoing_[i].seq, outgoing_[j - 1].seq,
+                            batch_msg_.data());
+    std::memcpy(batch_msg_.data() + proto::kBatchHeaderBytes,
+                out_bytes_.data() + outgoing_[i].offset, bytes);
+    auto r = nats_->PublishAsync(
+        evt_subject_, {reinterpret_cast<const char*>(batch_msg_.data()), batch_msg_.size()},
+        bus::BatchId(config_.shard, outgoing_[i].seq, outgoing_[j - 1].seq));
+    if (!r) {
+      return Fail("publishing events of " + std::to_string(outgoing_[i].seq) + ".." +
+                  std::to_string(outgoing_[j - 1].seq) + ": " + r.error().message);
+    }
+    i = j;
+  }
+  for (const auto& o : outgoing_) {
+    if (!o.reply.empty()) {
+      natsConnection_Publish(nats_->conn(), o.reply.c_str(), out_bytes_.data() + o.offset,
+                             static_cast<int>(o.size));
+    }
+  }
+  outgoing_.clear();
+  out_bytes_.clear();
   return {};
 }
 
@@ -368,17 +431,7 @@ std::expected<void, ServiceError> EngineService::ProcessBatch(std::vector<Item>&
   if (auto r = journal_->Sync(); !r) return Fail("journal sync: " + r.error().message);
   status_.journal_seq = journal_->last_synced_seq();
   // Only now does anyone learn what the commands did.
-  for (const auto& o : outgoing_) {
-    std::string_view data(reinterpret_cast<const char*>(out_bytes_.data() + o.offset), o.size);
-    if (auto r = nats_->PublishAsync(evt_subject_, data, bus::EnvelopeId(config_.shard, o.seq));
-        !r) {
-      return Fail("publishing events of " + std::to_string(o.seq) + ": " + r.error().message);
-    }
-    if (!o.reply.empty()) {
-      natsConnection_Publish(nats_->conn(), o.reply.c_str(), data.data(),
-                             static_cast<int>(data.size()));
-    }
-  }
+  if (auto r = PublishEvents(); !r) return r;
   for (natsMsg* q : queries) {
     std::string_view request(natsMsg_GetData(q), static_cast<size_t>(natsMsg_GetDataLength(q)));
     std::string answer;
@@ -407,17 +460,14 @@ std::expected<void, ServiceError> EngineService::MaybeSnapshot(bool force) {
   }
   bool due = force || snapshot_requested_ || since >= config_.snapshot_every ||
              MonoMs() - last_snapshot_mono_ms_ >= config_.snapshot_seconds * 1000;
-  if (!due || snap_child_ > 0) return {};  // not yet, or the previous one is still writing
-  // Every envelope up to this seq must be stored before a snapshot lets the journal before it
-  // be skipped at restart: otherwise a lost envelope could never be republished.
-  auto t0 = MonoMs();
-  if (auto r = nats_->WaitAsyncComplete(30000); !r) return Fail(r.error().message);
-  if (publish_failed_) return Fail(publish_error_);
-  auto t1 = MonoMs();
+  if (!due || snap_child_ > 0 || snap_tmp_ready_) return {};  // the previous one is not done
   const uint64_t seq = status_.log_seq;
-  const std::string path = SnapshotPath(config_.data_dir, seq);
-  const std::string tmp = path + ".tmp";
-  const std::string dir = config_.data_dir;
+  const std::string tmp = SnapshotPath(config_.data_dir, seq) + ".tmp";
+  // Every envelope up to `seq` has been handed to the event stream; the snapshot becomes
+  // visible (renamed) only once all those publishes are acknowledged, so a restart from it
+  // never needs an envelope older than it.
+  snap_acks_needed_ = nats_->async_published();
+  auto t0 = MonoMs();
   pid_t pid = ::fork();
   if (pid == 0) {
     // The child: a frozen copy-on-write image of the state. Only this thread exists here, so
@@ -436,11 +486,10 @@ std::expected<void, ServiceError> EngineService::MaybeSnapshot(bool force) {
     bool ok = fd >= 0 && WriteAll(fd, header, kSnapHeader) &&
               WriteAll(fd, body.data(), body.size()) && ::fsync(fd) == 0;
     ok = fd >= 0 && ::close(fd) == 0 && ok;
-    ok = ok && ::rename(tmp.c_str(), path.c_str()) == 0 && FsyncDir(dir);
     if (!ok) ::unlink(tmp.c_str());
     ::_exit(ok ? 0 : 1);
   }
-  auto t2 = MonoMs();
+  auto t1 = MonoMs();
   if (pid < 0) {
     Log(LogLevel::kError, kLog,
         std::string("snapshot: fork failed: ") + std::strerror(errno) +
@@ -448,10 +497,10 @@ std::expected<void, ServiceError> EngineService::MaybeSnapshot(bool force) {
   } else {
     snap_child_ = pid;
     snap_child_seq_ = seq;
-    snap_child_start_ms_ = t2;
+    snap_child_start_ms_ = t1;
     Log(LogLevel::kInfo, kLog,
-        "snapshot at seq " + std::to_string(seq) + ": waited " + std::to_string(t1 - t0) +
-            " ms for publish acks, fork took " + std::to_string(t2 - t1) + " ms");
+        "snapshot at seq " + std::to_string(seq) + ": fork took " + std::to_string(t1 - t0) +
+            " ms");
   }
   last_snapshot_seq_ = seq;
   last_snapshot_mono_ms_ = MonoMs();
@@ -460,27 +509,40 @@ std::expected<void, ServiceError> EngineService::MaybeSnapshot(bool force) {
 }
 
 void EngineService::ReapSnapshotChild(bool block) {
-  if (snap_child_ <= 0) return;
-  int status = 0;
-  pid_t r = ::waitpid(snap_child_, &status, block ? 0 : WNOHANG);
-  if (r == 0) return;  // still writing
-  snap_child_ = -1;
-  std::string path = SnapshotPath(config_.data_dir, snap_child_seq_);
-  if (r > 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0) {
-    snap_written_seq_ = snap_child_seq_;
-    auto all = ListSnapshots(config_.data_dir);
-    for (size_t i = static_cast<size_t>(std::max(config_.snapshot_keep, 1)); i < all.size(); ++i) {
+  const std::string path = SnapshotPath(config_.data_dir, snap_child_seq_);
+  const std::string tmp = path + ".tmp";
+  if (snap_child_ > 0) {
+    int status = 0;
+    pid_t r = ::waitpid(snap_child_, &status, block ? 0 : WNOHANG);
+    if (r == 0) return;  // still writing
+    snap_child_ = -1;
+    if (r > 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+      snap_tmp_ready_ = true;
+    } else {
       std::error_code ec;
-      fs::remove(all[i].second, ec);
+      fs::remove(tmp, ec);
+      Log(LogLevel::kError, kLog,
+          "snapshot write failed: " + tmp +
+              " (the journal still holds everything; retrying at the next interval)");
     }
-    Log(LogLevel::kInfo, kLog,
-        "snapshot written: " + path + " in " + std::to_string(MonoMs() - snap_child_start_ms_) +
-            " ms");
-  } else {
-    Log(LogLevel::kError, kLog,
-        "snapshot write failed: " + path +
-            " (the journal still holds everything; retrying at the next interval)");
   }
+  if (!snap_tmp_ready_) return;
+  if (block) (void)nats_->WaitAsyncComplete(10000);
+  if (publish_failed_ || nats_->async_answered() < snap_acks_needed_) return;  // not yet
+  snap_tmp_ready_ = false;
+  if (::rename(tmp.c_str(), path.c_str()) != 0 || !FsyncDir(config_.data_dir)) {
+    Log(LogLevel::kError, kLog, "snapshot rename failed: " + path + ": " + std::strerror(errno));
+    return;
+  }
+  snap_written_seq_ = snap_child_seq_;
+  auto all = ListSnapshots(config_.data_dir);
+  for (size_t i = static_cast<size_t>(std::max(config_.snapshot_keep, 1)); i < all.size(); ++i) {
+    std::error_code ec;
+    fs::remove(all[i].second, ec);
+  }
+  Log(LogLevel::kInfo, kLog,
+      "snapshot written: " + path + " in " + std::to_string(MonoMs() - snap_child_start_ms_) +
+          " ms");
 }
 
 int EngineService::Run(const std::atomic<bool>& stop) {

@@ -86,6 +86,9 @@ class EngineService {
   // Applies one command to the engine; appends its envelope to out_bytes_.
   void ApplyBytes(uint64_t seq, int64_t time_ms, std::span<const std::byte> bytes);
   std::expected<void, ServiceError> ProcessBatch(std::vector<Item>& items);
+  // Publishes outgoing_'s envelopes to the event stream as batches and sends the replies;
+  // clears outgoing_ and out_bytes_.
+  std::expected<void, ServiceError> PublishEvents();
   std::expected<void, ServiceError> MaybeSnapshot(bool force);
   // Collects the snapshot child's result (blocking: waits for it).
   void ReapSnapshotChild(bool block);
@@ -112,6 +115,7 @@ class EngineService {
   std::vector<std::byte> out_bytes_;
   std::vector<Outgoing> outgoing_;
   std::vector<std::byte> journal_payload_;
+  std::vector<std::byte> batch_msg_;
 
   std::atomic<bool> publish_failed_{false};
   std::mutex error_mu_;
@@ -121,6 +125,8 @@ class EngineService {
   pid_t snap_child_ = -1;
   uint64_t snap_child_seq_ = 0;
   int64_t snap_child_start_ms_ = 0;
+  uint64_t snap_acks_needed_ = 0;  // event publishes that must be settled before the rename
+  bool snap_tmp_ready_ = false;    // the child wrote the temp file; waiting for those acks
   uint64_t snap_written_seq_ = 0;
   uint64_t last_snapshot_seq_ = 0;
   int64_t last_snapshot_mono_ms_ = 0;

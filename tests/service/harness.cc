@@ -18,6 +18,7 @@
 #include <thread>
 
 #include "bus/subjects.h"
+#include "proto/envelope.h"
 
 namespace spotex::testing {
 
@@ -228,6 +229,44 @@ std::string ReadFile(const std::string& path) {
   std::stringstream ss;
   ss << in.rdbuf();
   return ss.str();
+}
+
+EventStreamContents ReadEventEnvelopes(bus::Nats& nats, uint32_t shard) {
+  EventStreamContents out;
+  auto last = nats.LastSeq(bus::EventStream(shard));
+  if (!last) {
+    out.ok = false;
+    out.error = last.error().message;
+    return out;
+  }
+  auto msgs = ReadStream(nats, bus::EventStream(shard), bus::EventSubject(shard), *last);
+  out.messages = msgs.size();
+  if (*last > 0 && (msgs.empty() || msgs.back().seq != *last)) {
+    out.ok = false;
+    out.error = "could not read the stream up to its last seq " + std::to_string(*last);
+  }
+  for (const auto& m : msgs) {
+    auto batch =
+        proto::ParseBatch({reinterpret_cast<const std::byte*>(m.data.data()), m.data.size()});
+    if (!batch) {
+      out.ok = false;
+      out.error = "stream seq " + std::to_string(m.seq) + ": " +
+                  std::string(proto::ToString(batch.error()));
+      continue;
+    }
+    if (m.msg_id != bus::BatchId(shard, batch->first_seq, batch->last_seq)) {
+      out.ok = false;
+      out.error =
+          "stream seq " + std::to_string(m.seq) + ": id " + m.msg_id + " does not name its seqs";
+    }
+    for (size_t i = 0; i < batch->envelopes.size(); ++i) {
+      out.envelopes.push_back(EventEnvelope{
+          batch->envelopes[i].header().seq,
+          std::string(reinterpret_cast<const char*>(batch->raw[i].data()), batch->raw[i].size()),
+          m.msg_id});
+    }
+  }
+  return out;
 }
 
 }  // namespace spotex::testing

@@ -93,4 +93,20 @@ std::vector<StreamMsg> ReadStream(bus::Nats& nats, const std::string& stream,
 
 std::string ReadFile(const std::string& path);
 
+// Every envelope on EVT_<shard>, in stream order, split out of their batches. `batch_id` is the
+// Nats-Msg-Id of the batch that carried it; `ok` is false if any message was not a valid batch
+// (or its id did not match its seqs), with the reason in `error`.
+struct EventEnvelope {
+  uint64_t seq;
+  std::string bytes;
+  std::string batch_id;
+};
+struct EventStreamContents {
+  bool ok = true;
+  std::string error;
+  uint64_t messages = 0;
+  std::vector<EventEnvelope> envelopes;
+};
+EventStreamContents ReadEventEnvelopes(bus::Nats& nats, uint32_t shard);
+
 }  // namespace spotex::testing
