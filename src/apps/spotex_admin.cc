@@ -4,8 +4,10 @@
 #include <chrono>
 #include <cstdio>
 #include <map>
+#include <optional>
 #include <random>
 #include <thread>
+#include <vector>
 
 #include "apps/flags.h"
 #include "bus/nats.h"
@@ -150,24 +152,39 @@ class Admin {
       std::fprintf(stderr, "error: %s\n", commands.error().message.c_str());
       return 2;
     }
-    // The file's asset ids are positions in the file; map them to the engine's.
-    std::map<engine::AssetId, engine::AssetId> ids;
-    engine::AssetId file_id = 0;
+    // The file's asset ids are positions in the file; map them to the engine's. Check every
+    // asset before sending anything, so a refused file changes nothing.
+    std::vector<const engine::AddAsset*> assets;
+    std::vector<std::optional<std::pair<engine::AssetId, int>>> existing;
     for (const auto& body : *commands) {
       if (const auto* add = std::get_if<engine::AddAsset>(&body)) {
         std::string name(add->name.view());
-        auto existing = Asset(name);
-        if (!existing) {
-          if (!Send(*add)) return 1;
-          existing = Asset(name);
-          if (!existing) return 1;
-        } else if (existing->second != add->scale) {
-          std::fprintf(stderr, "error: asset %s exists with scale %d, the file says %d\n",
-                       name.c_str(), existing->second, add->scale);
+        auto found = client_->Query("asset " + name, timeout_ms_);
+        if (!found) {
+          std::fprintf(stderr, "error: %s\n", found.error().message.c_str());
           return 1;
         }
-        ids[file_id++] = existing->first;
+        existing.push_back(std::nullopt);
+        if (!IsError(*found)) {
+          existing.back() = Asset(name);
+          if (!existing.back()) return 1;
+          if (existing.back()->second != add->scale) {
+            std::fprintf(stderr, "error: asset %s exists with scale %d, the file says %d\n",
+                         name.c_str(), existing.back()->second, add->scale);
+            return 1;
+          }
+        }
+        assets.push_back(add);
       }
+    }
+    std::map<engine::AssetId, engine::AssetId> ids;
+    for (size_t i = 0; i < assets.size(); ++i) {
+      if (!existing[i]) {
+        if (!Send(*assets[i])) return 1;
+        existing[i] = Asset(std::string(assets[i]->name.view()));
+        if (!existing[i]) return 1;
+      }
+      ids[static_cast<engine::AssetId>(i)] = existing[i]->first;
     }
     int added = 0;
     for (const auto& body : *commands) {

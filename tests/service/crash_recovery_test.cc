@@ -37,17 +37,6 @@ uint64_t EnvU64(const char* name, uint64_t def) {
   return v != nullptr ? std::strtoull(v, nullptr, 10) : def;
 }
 
-std::string JsonField(const std::string& json, const std::string& key) {
-  std::string needle = "\"" + key + "\":";
-  auto at = json.find(needle);
-  if (at == std::string::npos) return {};
-  at += needle.size();
-  bool quoted = json[at] == '"';
-  if (quoted) ++at;
-  auto end = json.find_first_of(quoted ? "\"" : ",}", at);
-  return json.substr(at, end - at);
-}
-
 struct Answer {
   uint64_t seq;
   std::string bytes;

@@ -34,18 +34,6 @@ std::vector<std::byte> Encode(engine::CommandBody body) {
   return proto::EncodeCommand(engine::Command{0, 0, body});
 }
 
-// The value of "key" in a flat JSON answer (number or string), as text.
-std::string JsonField(const std::string& json, const std::string& key) {
-  std::string needle = "\"" + key + "\":";
-  auto at = json.find(needle);
-  if (at == std::string::npos) return {};
-  at += needle.size();
-  bool quoted = json[at] == '"';
-  if (quoted) ++at;
-  auto end = json.find_first_of(quoted ? "\"" : ",}", at);
-  return json.substr(at, end - at);
-}
-
 class EngineServiceTest : public ::testing::Test {
  protected:
   void SetUp() override {

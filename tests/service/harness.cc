@@ -231,6 +231,17 @@ std::string ReadFile(const std::string& path) {
   return ss.str();
 }
 
+std::string JsonField(const std::string& json, const std::string& key) {
+  std::string needle = "\"" + key + "\":";
+  auto at = json.find(needle);
+  if (at == std::string::npos) return {};
+  at += needle.size();
+  bool quoted = at < json.size() && json[at] == '"';
+  if (quoted) ++at;
+  auto end = json.find_first_of(quoted ? "\"" : ",}", at);
+  return json.substr(at, end == std::string::npos ? std::string::npos : end - at);
+}
+
 EventStreamContents ReadEventEnvelopes(bus::Nats& nats, uint32_t shard) {
   EventStreamContents out;
   auto last = nats.LastSeq(bus::EventStream(shard));

@@ -93,6 +93,9 @@ std::vector<StreamMsg> ReadStream(bus::Nats& nats, const std::string& stream,
 
 std::string ReadFile(const std::string& path);
 
+// The value of "key" in a flat JSON answer (number or string), as text; "" if absent.
+std::string JsonField(const std::string& json, const std::string& key);
+
 // Every envelope on EVT_<shard>, in stream order, split out of their batches. `batch_id` is the
 // Nats-Msg-Id of the batch that carried it; `ok` is false if any message was not a valid batch
 // (or its id did not match its seqs), with the reason in `error`.
