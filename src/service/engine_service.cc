@@ -1,6 +1,8 @@
 #include "service/engine_service.h"
 
 #include <fcntl.h>
+#include <signal.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -27,6 +29,8 @@ namespace {
 constexpr std::string_view kLog = "engine";
 constexpr char kSnapMagic[8] = {'S', 'P', 'X', 'S', 'N', 'A', 'P', '1'};
 constexpr size_t kSnapHeader = 24;
+constexpr int64_t kSnapshotChildLimitMs = 10 * 60 * 1000;
+constexpr int64_t kStopWaitMs = 60 * 1000;
 constexpr size_t kBatchHeaderRoom = proto::kBatchHeaderBytes;
 
 int64_t MonoMs() {
@@ -468,6 +472,13 @@ std::expected<void, ServiceError> EngineService::MaybeSnapshot(bool force) {
   // never needs an envelope older than it.
   snap_acks_needed_ = nats_->async_published();
   auto t0 = MonoMs();
+#if defined(__SANITIZE_ADDRESS__)
+  // AddressSanitizer's allocator is not fork-safe in a multi-threaded process: a child that
+  // allocates can spin forever on a lock another thread held at fork(). Sanitizer builds
+  // therefore serialise on the engine thread and let the child only write.
+  std::vector<std::byte> serialized = engine_.Serialize();
+#endif
+  const pid_t parent = ::getpid();
   pid_t pid = ::fork();
   if (pid == 0) {
     // The child: a frozen copy-on-write image of the state. Only this thread exists here, so
@@ -476,7 +487,14 @@ std::expected<void, ServiceError> EngineService::MaybeSnapshot(bool force) {
     // Close every inherited descriptor first: the journal's flock must die with the parent (a
     // restarted engine would otherwise find it held), and the NATS sockets are not ours.
     ::close_range(3, ~0U, 0);
+    // The parent renames the file into place; without it the work is useless: die with it.
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (::getppid() != parent) ::_exit(1);
+#if defined(__SANITIZE_ADDRESS__)
+    const std::vector<std::byte>& body = serialized;
+#else
     std::vector<std::byte> body = engine_.Serialize();
+#endif
     std::byte header[kSnapHeader] = {};
     std::memcpy(header, kSnapMagic, 8);
     std::memcpy(header + 8, &seq, 8);
@@ -513,7 +531,22 @@ void EngineService::ReapSnapshotChild(bool block) {
   const std::string tmp = path + ".tmp";
   if (snap_child_ > 0) {
     int status = 0;
-    pid_t r = ::waitpid(snap_child_, &status, block ? 0 : WNOHANG);
+    pid_t r = ::waitpid(snap_child_, &status, WNOHANG);
+    // A child that never finishes (a hung disk) must not hold snapshots back forever, nor a
+    // clean stop: kill it after kSnapshotChildLimitMs (or, when stopping, kStopWaitMs).
+    const int64_t limit = block ? kStopWaitMs : kSnapshotChildLimitMs;
+    while (r == 0 && (block || MonoMs() - snap_child_start_ms_ > limit)) {
+      if (MonoMs() - snap_child_start_ms_ > limit) {
+        Log(LogLevel::kError, kLog,
+            "snapshot child " + std::to_string(snap_child_) + " still running after " +
+                std::to_string(MonoMs() - snap_child_start_ms_) + " ms: killing it");
+        ::kill(snap_child_, SIGKILL);
+        r = ::waitpid(snap_child_, &status, 0);
+        break;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+      r = ::waitpid(snap_child_, &status, WNOHANG);
+    }
     if (r == 0) return;  // still writing
     snap_child_ = -1;
     if (r > 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0) {
