@@ -15,6 +15,7 @@
 #   PHASES     12 (default), 1 (throughput only) or 2 (latency only)
 #   BUILD_DIR  the release build (default: build/release)
 #   NATS_SERVER  the nats-server binary (default: nats-server on PATH)
+#   GOGC, GOMEMLIMIT  nats-server's garbage collector (default off / 2GiB, as `make up`)
 set -euo pipefail
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -90,7 +91,9 @@ one_run() {
   local port
   port="$(free_port)"
   local url="nats://127.0.0.1:${port}"
-  "${nats_server}" -js -sd "${tmp}/js" -a 127.0.0.1 -p "${port}" >"${tmp}/nats.log" 2>&1 &
+  # The garbage-collector setting `make up` gives nats-server (scripts/stack.sh).
+  GOGC="${GOGC:-off}" GOMEMLIMIT="${GOMEMLIMIT:-2GiB}" \
+    "${nats_server}" -js -sd "${tmp}/js" -a 127.0.0.1 -p "${port}" >"${tmp}/nats.log" 2>&1 &
   nats_pid=$!
   if ! wait_for 15 bash -c "exec 3<>/dev/tcp/127.0.0.1/${port}"; then
     echo "nats-server did not start; its log:" >&2

@@ -18,6 +18,10 @@
 #   SPOTEX_BIN_DIR [<repo>/build/release/bin]  where spotex-engine and spotex-admin are
 #   SPOTEX_MARKETS [<repo>/etc/markets.toml]
 #   SPOTEX_NATS_MAX_FILE_STORE [4G]    SPOTEX_NATS_MAX_MEMORY_STORE [256M]
+#   SPOTEX_NATS_GOGC [off]              SPOTEX_NATS_GOMEMLIMIT [2GiB]
+#     nats-server's Go garbage collector: collect only near the memory limit. Its default
+#     (GOGC=100) collects about once a second under load, each pass taking 40-280 ms of the
+#     two cores, which set the command log's p99 (docs/PERFORMANCE.md, "Command log").
 #   SPOTEX_START_TIMEOUT_S [30]        SPOTEX_STOP_TIMEOUT_S [30]
 #
 # Running as root: PostgreSQL refuses to run as root, so its cluster belongs to the `postgres`
@@ -55,6 +59,8 @@ init_config() {
   BIN_DIR="${SPOTEX_BIN_DIR:-$REPO_ROOT/build/release/bin}"
   MARKETS="${SPOTEX_MARKETS:-$REPO_ROOT/etc/markets.toml}"
   NATS_MAX_FILE_STORE="${SPOTEX_NATS_MAX_FILE_STORE:-4G}"
+  NATS_GOGC="${SPOTEX_NATS_GOGC:-off}"
+  NATS_GOMEMLIMIT="${SPOTEX_NATS_GOMEMLIMIT:-2GiB}"
   NATS_MAX_MEMORY_STORE="${SPOTEX_NATS_MAX_MEMORY_STORE:-256M}"
   START_TIMEOUT_S="${SPOTEX_START_TIMEOUT_S:-30}"
   STOP_TIMEOUT_S="${SPOTEX_STOP_TIMEOUT_S:-30}"
@@ -361,7 +367,8 @@ start_nats() {
   ensure_secret nats-password
   mkdir -p "$NATS_DIR/jetstream"
   write_nats_config
-  spawn nats "$NATS_DIR" "$NATS_BIN" -c "$NATS_DIR/nats.conf"
+  spawn nats "$NATS_DIR" env GOGC="$NATS_GOGC" GOMEMLIMIT="$NATS_GOMEMLIMIT" \
+    "$NATS_BIN" -c "$NATS_DIR/nats.conf"
   pid="$(<"$(pid_file nats)")"
   echo "nats://127.0.0.1:$NATS_PORT (monitor http://127.0.0.1:$NATS_MONITOR_PORT)" \
     >"$(addr_file nats)"
