@@ -4,7 +4,8 @@
 set -euo pipefail
 
 packages=(g++ cmake ninja-build ccache make pkg-config googletest libgtest-dev
-  libnats-dev nats-server libtomlplusplus-dev redis-server postgresql curl)
+  libnats-dev nats-server libtomlplusplus-dev redis-server postgresql
+  libboost-dev libsodium-dev libpq-dev libhiredis-dev curl)
 
 missing=()
 for p in "${packages[@]}"; do
