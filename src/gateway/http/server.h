@@ -1,0 +1,149 @@
+// HTTP/1.1 server for the gateway, on Boost.Beast/Asio (docs/gateway-http.md).
+//
+// N I/O threads share one io_context; each connection runs on its own strand. A connection
+// reads one request at a time (pipelined requests wait in its buffer), hands it to the Handler
+// and reads the next request only after the answer was written, so responses keep request order.
+// The Handler may answer at once or later, from any thread, through its Responder: the order path
+// answers when the engine replies. Every input is bounded (header and body size, request, idle,
+// write and handler time, number of connections); bad HTTP gets a 4xx with a Binance-style body
+// and the connection is closed; no input makes the server answer 5xx or stop.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <expected>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "gateway/http/message.h"
+
+namespace spotex::http {
+
+struct ServerConfig {
+  // IPv4 or IPv6 address to bind ("0.0.0.0" for every interface).
+  std::string address = "127.0.0.1";
+  // 0 binds an ephemeral port; Server::port() tells which.
+  uint16_t port = 0;
+  // I/O threads running handlers and socket work; at least 1.
+  int io_threads = 2;
+  // Request line plus headers; more gets 431 and the connection is closed.
+  size_t header_limit_bytes = 8 * 1024;
+  // Request body (after chunked decoding); more gets 413 and the connection is closed.
+  size_t body_limit_bytes = 64 * 1024;
+  // Open connections. One more is answered 503 (-1008) and closed at once.
+  size_t max_connections = 10'000;
+  // From the first byte of a request to its last; a slower client is disconnected.
+  std::chrono::milliseconds request_timeout{10'000};
+  // Between requests on a keep-alive connection (and before the first one).
+  std::chrono::milliseconds idle_timeout{60'000};
+  // Writing one response.
+  std::chrono::milliseconds write_timeout{10'000};
+  // A handler that has not answered by then gets 500 (-1007, outcome unknown) sent for it.
+  std::chrono::milliseconds handler_timeout{30'000};
+  // After the last response of a connection, how long unread client bytes are still drained so
+  // that closing does not reset the connection under the response.
+  std::chrono::milliseconds linger_timeout{1'000};
+  // Peers (IP addresses) trusted to report the client's address in X-Forwarded-For, e.g. the
+  // HAProxy in front. Empty: X-Forwarded-For is ignored and the client is the TCP peer.
+  std::vector<std::string> trusted_proxies;
+};
+
+namespace detail {
+struct Exchange;
+class Session;
+class ServerImpl;
+}  // namespace detail
+
+// The one-shot answer channel of one request. Move-only. Send() may be called from any thread,
+// at any later time, and delivers the response on the connection's strand. Only the first answer
+// counts: a Responder that is destroyed without answering sends 500 (-1000) in its place, so a
+// connection never hangs; an answer that comes after the handler timeout, after the connection
+// closed or after the server stopped is discarded.
+class Responder {
+ public:
+  Responder() = default;  // answers nothing; Send() returns false
+  Responder(Responder&& other) noexcept = default;
+  Responder& operator=(Responder&& other) noexcept;
+  Responder(const Responder&) = delete;
+  Responder& operator=(const Responder&) = delete;
+  ~Responder();
+
+  // Queues `response` for sending. True if this was the request's answer; false if the request
+  // was already answered (or timed out), the Responder is empty or moved-from, or the connection
+  // or server is gone. Thread-safe; never blocks on I/O.
+  bool Send(Response response);
+  bool operator()(Response response) { return Send(std::move(response)); }
+
+  // True while this Responder can still answer.
+  explicit operator bool() const { return exchange_ != nullptr; }
+
+ private:
+  friend class detail::Session;
+  explicit Responder(std::shared_ptr<detail::Exchange> exchange);
+  void Abandon();
+
+  std::shared_ptr<detail::Exchange> exchange_;
+};
+
+// Called on an I/O thread for every complete, well-formed request. Must not block: long work
+// goes elsewhere with the Responder. Called concurrently from several I/O threads (one call per
+// connection at a time), so it must be thread-safe. An exception it throws is caught and the
+// request answered 500.
+using Handler = std::function<void(Request&&, Responder)>;
+
+struct ServerStats {
+  uint64_t connections_accepted = 0;
+  uint64_t connections_refused = 0;  // over max_connections
+  uint64_t connections_active = 0;
+  uint64_t requests = 0;            // handed to the handler
+  uint64_t malformed_requests = 0;  // answered 400/413/431 by the server itself
+  uint64_t timeouts = 0;            // connections closed by request/idle/write timeout
+  uint64_t handler_timeouts = 0;    // answered 500 -1007 for a slow handler
+  uint64_t dropped_responders = 0;  // answered 500 -1000 for a dropped Responder
+};
+
+class Server {
+ public:
+  // Validates `config`, binds and listens, and starts the I/O threads. Errors (bad address,
+  // port in use, invalid limits) come back as text. Never throws.
+  [[nodiscard]] static std::expected<std::unique_ptr<Server>, std::string> Start(
+      ServerConfig config, Handler handler);
+
+  // Stop(linger_timeout) unless stopped already.
+  ~Server();
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  // The bound port (the ephemeral one when ServerConfig::port was 0).
+  uint16_t port() const;
+
+  // Graceful shutdown, first half: closes the listening socket (returns once it is closed, so
+  // later connection attempts are refused by the OS), closes idle keep-alive connections, and
+  // marks every in-flight request's response `Connection: close`. Idempotent; thread-safe; must
+  // not be called from a handler.
+  void Shutdown();
+
+  // Second half: waits until every connection finished (at most `grace`), then closes the rest,
+  // stops and joins the I/O threads. True if every connection finished within `grace`.
+  // Idempotent (later calls return the first result); must not be called from a handler.
+  bool Wait(std::chrono::milliseconds grace);
+
+  // Shutdown() then Wait(grace).
+  bool Stop(std::chrono::milliseconds grace);
+
+  // True once Shutdown() began.
+  bool draining() const;
+
+  // Counters since Start; thread-safe.
+  ServerStats stats() const;
+
+ private:
+  explicit Server(std::unique_ptr<detail::ServerImpl> impl);
+
+  std::unique_ptr<detail::ServerImpl> impl_;
+};
+
+}  // namespace spotex::http

@@ -1,0 +1,173 @@
+// Internals of spotex::http::Server, shared by server.cc and session.cc. Not part of the API.
+#pragma once
+
+#include <atomic>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/message.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "gateway/http/server.h"
+
+namespace spotex::http::detail {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+using tcp = asio::ip::tcp;
+
+// Guards posting to the io_context: Responders may outlive the server. `alive` turns false
+// (under `mu`) after the I/O threads stopped and before the io_context is destroyed.
+struct Lifeline {
+  std::mutex mu;
+  bool alive = true;
+};
+
+// One request's answer slot, shared by its Responder and its connection. `answered` turns true
+// exactly once: by the Responder's answer, its destruction, or the handler timeout.
+struct Exchange {
+  std::atomic<bool> answered{false};
+  std::weak_ptr<Session> session;
+  std::shared_ptr<Lifeline> lifeline;
+};
+
+// How an answer came to be, for the counters.
+enum class AnswerKind : uint8_t { kHandler, kDropped };
+
+// Posts `response` to the exchange's connection. False if the server or connection is gone.
+bool Deliver(const std::shared_ptr<Exchange>& exchange, Response response, AnswerKind kind);
+
+struct Counters {
+  std::atomic<uint64_t> connections_accepted{0};
+  std::atomic<uint64_t> connections_refused{0};
+  std::atomic<uint64_t> requests{0};
+  std::atomic<uint64_t> malformed_requests{0};
+  std::atomic<uint64_t> timeouts{0};
+  std::atomic<uint64_t> handler_timeouts{0};
+  std::atomic<uint64_t> dropped_responders{0};
+};
+
+class ServerImpl {
+ public:
+  ServerImpl(ServerConfig config, Handler handler, std::vector<asio::ip::address> trusted);
+  ~ServerImpl();
+
+  // Binds and listens; then Run() starts accepting and the I/O threads.
+  [[nodiscard]] std::expected<void, std::string> Listen();
+  void Run();
+  void Shutdown();
+  bool Wait(std::chrono::milliseconds grace);
+
+  uint16_t port() const { return port_; }
+  bool draining() const { return draining_.load(std::memory_order_acquire); }
+  ServerStats stats() const;
+
+  const ServerConfig& config() const { return config_; }
+  const Handler& handler() const { return handler_; }
+  const std::shared_ptr<Lifeline>& lifeline() const { return lifeline_; }
+  Counters& counters() { return counters_; }
+
+  // The client address for a request from `peer` (X-Forwarded-For when `peer` is trusted).
+  std::string ClientIp(const asio::ip::address& peer, const HeaderList& headers) const;
+
+  // Called by ~Session.
+  void Unregister(Session* session);
+
+ private:
+  void Accept();
+  void OnAccept(beast::error_code ec, tcp::socket socket);
+  void Refuse(tcp::socket& socket);
+  std::vector<std::shared_ptr<Session>> LiveSessions();
+
+  const ServerConfig config_;
+  const Handler handler_;
+  const std::vector<asio::ip::address> trusted_;
+  const std::string busy_response_;  // canned 503 for connections over the limit
+
+  // Declared before io_context_: sessions destroyed with the io_context still unregister.
+  Counters counters_;
+  std::shared_ptr<Lifeline> lifeline_ = std::make_shared<Lifeline>();
+  mutable std::mutex sessions_mu_;
+  std::condition_variable sessions_cv_;
+  std::unordered_map<Session*, std::weak_ptr<Session>> sessions_;
+  std::atomic<bool> draining_{false};
+
+  std::mutex control_mu_;  // serializes Shutdown and Wait
+  bool shutdown_done_ = false;
+  std::optional<bool> wait_result_;
+
+  asio::io_context io_context_;
+  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work_;
+  tcp::acceptor acceptor_;
+  asio::steady_timer accept_retry_timer_;
+  uint16_t port_ = 0;
+  std::vector<std::thread> threads_;
+};
+
+// One TCP connection: read a request, hand it to the handler, write the answer, repeat.
+// Every member is touched only on the connection's strand.
+class Session : public std::enable_shared_from_this<Session> {
+ public:
+  Session(ServerImpl& server, tcp::socket socket, asio::ip::address peer);
+  ~Session();
+  Session(const Session&) = delete;
+  Session& operator=(const Session&) = delete;
+
+  asio::any_io_executor executor() { return stream_.get_executor(); }
+
+  // Each of these runs on the strand (post them).
+  void Start();
+  void Drain();       // server shutdown: close if idle, else close after the current answer
+  void ForceClose();  // grace period over: close now
+  void OnAnswer(const std::shared_ptr<Exchange>& exchange, Response response, AnswerKind kind);
+
+ private:
+  enum class State : uint8_t { kIdle, kReading, kHandling, kWriting, kClosing };
+
+  void WaitForRequest();
+  void OnFirstBytes(beast::error_code ec, size_t bytes);
+  void ReadHeader();
+  void OnHeader(beast::error_code ec);
+  void ReadBody();
+  void OnBody(beast::error_code ec);
+  void OnReadError(beast::error_code ec);
+  void Dispatch();
+  void OnHandlerTimeout(const std::shared_ptr<Exchange>& exchange, beast::error_code ec);
+  void Send(const Response& response, bool close_after);
+  void OnWrite(beast::error_code ec, bool keep_alive);
+  void Linger();
+  void OnLinger(beast::error_code ec, size_t bytes);
+  void Close();
+
+  ServerImpl& server_;
+  beast::tcp_stream stream_;
+  const asio::ip::address peer_;
+  beast::flat_buffer buffer_;
+  std::optional<bhttp::request_parser<bhttp::string_body>> parser_;
+  bhttp::response<bhttp::string_body> response_;
+  asio::steady_timer handler_timer_;
+  std::shared_ptr<Exchange> exchange_;
+  State state_ = State::kIdle;
+  unsigned request_version_ = 11;
+  bool request_keep_alive_ = false;
+  bool request_is_head_ = false;
+  size_t lingered_bytes_ = 0;
+  std::vector<char> linger_buffer_;
+};
+
+}  // namespace spotex::http::detail
