@@ -5,7 +5,7 @@ set -euo pipefail
 
 packages=(g++ cmake ninja-build ccache make pkg-config googletest libgtest-dev
   libnats-dev nats-server libtomlplusplus-dev redis-server postgresql
-  libboost-dev libsodium-dev libpq-dev libhiredis-dev curl)
+  libboost-dev libsodium-dev libpq-dev libhiredis-dev libsimdjson-dev curl)
 
 missing=()
 for p in "${packages[@]}"; do

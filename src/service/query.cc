@@ -193,6 +193,7 @@ std::string Assets(const Engine& e) {
 }
 
 std::string Symbols(const Engine& e) {
+  const auto assets = e.Assets();
   std::string out = "{\"symbols\":[";
   bool first = true;
   for (const auto& s : e.Symbols()) {
@@ -210,16 +211,68 @@ std::string Symbols(const Engine& e) {
     UInt(out, s.config.base_asset);
     out += ",\"quoteAssetId\":";
     UInt(out, s.config.quote_asset);
+    for (const auto& a : assets) {
+      if (a.id == s.config.base_asset) {
+        out += ",\"baseAsset\":";
+        Str(out, a.name.view());
+      }
+    }
+    for (const auto& a : assets) {
+      if (a.id == s.config.quote_asset) {
+        out += ",\"quoteAsset\":";
+        Str(out, a.name.view());
+      }
+    }
     out += ",\"baseScale\":";
     Int(out, bs);
     out += ",\"quoteScale\":";
     Int(out, qs);
-    out += ",\"tickSize\":";
-    Dec(out, f.tick_size.v, qs);
-    out += ",\"stepSize\":";
-    Dec(out, f.step_size.v, bs);
-    out += ",\"minNotional\":";
-    Dec(out, f.min_notional.v, qs);
+    auto dec = [&](const char* key, int64_t v, int scale) {
+      out += ",\"";
+      out += key;
+      out += "\":";
+      Dec(out, v, scale);
+    };
+    auto num = [&](const char* key, int64_t v) {
+      out += ",\"";
+      out += key;
+      out += "\":";
+      Int(out, v);
+    };
+    auto flag = [&](const char* key, bool v) {
+      out += ",\"";
+      out += key;
+      out += v ? "\":true" : "\":false";
+    };
+    dec("minPrice", f.min_price.v, qs);
+    dec("maxPrice", f.max_price.v, qs);
+    dec("tickSize", f.tick_size.v, qs);
+    dec("minQty", f.min_qty.v, bs);
+    dec("maxQty", f.max_qty.v, bs);
+    dec("stepSize", f.step_size.v, bs);
+    dec("marketMinQty", f.market_min_qty.v, bs);
+    dec("marketMaxQty", f.market_max_qty.v, bs);
+    dec("marketStepSize", f.market_step_size.v, bs);
+    dec("minNotional", f.min_notional.v, qs);
+    dec("maxNotional", f.max_notional.v, qs);
+    flag("applyMinToMarket", f.apply_min_to_market);
+    flag("applyMaxToMarket", f.apply_max_to_market);
+    flag("legacyMinNotional", f.legacy_min_notional);
+    num("avgPriceMins", f.avg_price_mins);
+    dec("bidMultiplierUp", f.bid_multiplier_up_e8, 8);
+    dec("bidMultiplierDown", f.bid_multiplier_down_e8, 8);
+    dec("askMultiplierUp", f.ask_multiplier_up_e8, 8);
+    dec("askMultiplierDown", f.ask_multiplier_down_e8, 8);
+    num("icebergParts", f.iceberg_parts);
+    num("maxNumOrders", f.max_num_orders);
+    num("maxNumAlgoOrders", f.max_num_algo_orders);
+    flag("icebergAllowed", s.config.iceberg_allowed);
+    flag("ocoAllowed", s.config.oco_allowed);
+    flag("quoteOrderQtyMarketAllowed", s.config.quote_order_qty_market_allowed);
+    flag("cancelReplaceAllowed", s.config.cancel_replace_allowed);
+    flag("amendAllowed", s.config.amend_allowed);
+    out += ",\"defaultSelfTradePreventionMode\":";
+    Str(out, engine::ToString(s.config.default_stp));
     out += ",\"lastPrice\":";
     Dec(out, s.last_price.v, qs);
     out += '}';
