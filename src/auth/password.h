@@ -1,11 +1,12 @@
 // User passwords: policy check and argon2id hashing (libsodium crypto_pwhash_str).
 //
-// Parameters: libsodium's INTERACTIVE preset, argon2id with opslimit 2 and memlimit 64 MiB,
-// about 0.1 s of one core per hash or verify (docs/auth.md has the measured figure). The login
-// endpoint runs on a 2-core gateway: MODERATE (3 passes over 256 MiB, ~0.7 s) would let two
-// concurrent logins take both cores for most of a second and 512 MiB of memory, turning login
-// into the cheapest way to deny service. INTERACTIVE is the preset libsodium recommends for
-// online logins; its cost per guess still makes an offline attack on a stolen table slow.
+// Parameters: libsodium's INTERACTIVE preset, argon2id with opslimit 2 and memlimit 64 MiB:
+// 0.16-0.22 s per hash or verify on the 2-core development VM (docs/auth.md has the figures and
+// how they were taken). The login endpoint runs on a 2-core gateway: MODERATE (3 passes over
+// 256 MiB, 1.2-1.3 s there) would let two concurrent logins hold both cores for over a second
+// and 512 MiB of memory, turning login into the cheapest way to deny service. INTERACTIVE is
+// the preset libsodium recommends for online logins; its memory-hard cost per guess still makes
+// an offline attack on a stolen table slow.
 // NeedsRehash() lets the parameters be raised later: verify with the stored hash, and if it
 // needs a rehash, store Hash(password) while the password is at hand.
 //
