@@ -81,7 +81,8 @@ std::expected<IpAllowList, IpAllowList::ParseError> IpAllowList::Parse(std::stri
     const std::string_view item = text.substr(pos, end - pos);
     pos = end;
     if (list.entries_.size() == kEntriesMax) {
-      return std::unexpected(ParseError{"more than 64 IP entries"});
+      return std::unexpected(
+          ParseError{"more than " + std::to_string(kEntriesMax) + " IP entries"});
     }
     const size_t slash = item.find('/');
     const std::optional<Address> addr = ParseAddress(item.substr(0, slash));

@@ -26,7 +26,7 @@ namespace spotex::auth {
 
 class IpAllowList {
  public:
-  static constexpr size_t kEntriesMax = 64;
+  static constexpr size_t kEntriesMax = 32;  // as db/migrations/0001 allows
   static constexpr size_t kTextBytesMax = 4096;
 
   struct ParseError {
