@@ -15,7 +15,8 @@
 #   SPOTEX_PG_PORT [5432]              SPOTEX_REDIS_PORT [6379]
 #   SPOTEX_PG_DIR [$SPOTEX_VAR/postgres]  PostgreSQL cluster (data/) and socket dir (socket/)
 #   SPOTEX_PG_BINDIR [/usr/lib/postgresql/15/bin]
-#   SPOTEX_BIN_DIR [<repo>/build/release/bin]  where spotex-engine and spotex-admin are
+#   SPOTEX_BIN_DIR [<repo>/build/release/bin]  where spotex-engine, spotex-admin and
+#                                       spotex-migrate are
 #   SPOTEX_MARKETS [<repo>/etc/markets.toml]
 #   SPOTEX_NATS_MAX_FILE_STORE [4G]    SPOTEX_NATS_MAX_MEMORY_STORE [256M]
 #   SPOTEX_NATS_GOGC [off]              SPOTEX_NATS_GOMEMLIMIT [2GiB]
@@ -102,6 +103,7 @@ init_paths() {
   chmod 0700 "$SECRETS_DIR"
   ENGINE_BIN="$BIN_DIR/spotex-engine"
   ADMIN_BIN="$BIN_DIR/spotex-admin"
+  MIGRATE_BIN="$BIN_DIR/spotex-migrate"
   NATS_CLIENT_ARGS=(--nats-url "nats://127.0.0.1:$NATS_PORT" --nats-user "$kNatsUser"
     --nats-password-file "$SECRETS_DIR/nats-password")
   NATS_BIN="$(command -v nats-server || echo /usr/sbin/nats-server)"
@@ -493,6 +495,19 @@ start_postgres() {
   note "postgres: started (pid $pid)"
 }
 
+# Applies the schema migrations (db/migrations) once spotex-migrate is built. On every `up`, also
+# when PostgreSQL was already running: it applies only what is pending and refuses a database
+# whose applied migrations no longer match the files (docs/database.md).
+migrate_postgres() {
+  if [ ! -x "$MIGRATE_BIN" ]; then
+    note "postgres: schema not migrated ($MIGRATE_BIN missing)"
+    return 0
+  fi
+  "$MIGRATE_BIN" --host 127.0.0.1 --port "$PG_PORT" --user "$kPgRole" --dbname "$kPgDatabase" \
+    --password-file "$SECRETS_DIR/pg-password" --migrations "$REPO_ROOT/db/migrations" ||
+    die "postgres: schema migration failed (spotex-migrate exit $?)"
+}
+
 stop_postgres() {
   local pid
   pid="$(running_pid postgres)" || pid="$(adopt_postmaster)" || return 0
@@ -608,6 +623,7 @@ cmd_up() {
   done
   start_nats
   start_postgres
+  migrate_postgres
   start_redis
   start_engine
   lock_release

@@ -159,7 +159,10 @@ std::expected<std::unique_ptr<PgServer>, std::string> PgServer::Start() {
 std::expected<void, std::string> PgServer::Init() {
   const char* bindir = std::getenv("SPOTEX_PG_BINDIR");
   bindir_ = bindir != nullptr ? bindir : "/usr/lib/postgresql/15/bin";
-  std::string tmpl = (fs::temp_directory_path() / "spotex-pg-XXXXXX").string();
+  // $TMPDIR if the postgres user can pass through it, else /tmp.
+  std::string base = fs::temp_directory_path().string();
+  if (IsRoot() && RunCommand({"test", "-x", base}, "/dev/null", true, 10000) != 0) base = "/tmp";
+  std::string tmpl = base + "/spotex-pg-XXXXXX";
   if (::mkdtemp(tmpl.data()) == nullptr) return std::unexpected("mkdtemp " + tmpl + " failed");
   dir_ = tmpl;
   // Searchable (not listable) by others: the postgres user must pass through to its dirs.
