@@ -91,11 +91,13 @@ class AdvisoryLock {
     auto lock = conn_.Exec("SELECT pg_advisory_lock($1)", kMigrationLockKey);
     auto restore = conn_.Exec("SELECT set_config('lock_timeout', $1, false)", previous);
     if (!lock) {
-      if (lock.error().sqlstate == kSqlStateLockNotAvailable) {
-        return std::unexpected(Error(MigrateErrorCode::kLockTimeout,
-                                     "another migrator held the migration lock for over " +
-                                         std::to_string(timeout_ms) + " ms",
-                                     lock.error().sqlstate));
+      // lock_timeout, or the session's statement_timeout if that is shorter.
+      if (lock.error().sqlstate == kSqlStateLockNotAvailable ||
+          lock.error().sqlstate == kSqlStateQueryCanceled) {
+        return std::unexpected(Error(
+            MigrateErrorCode::kLockTimeout,
+            "another migrator held the migration lock too long (" + lock.error().message + ")",
+            lock.error().sqlstate));
       }
       return std::unexpected(DbError("taking the migration lock", lock.error()));
     }

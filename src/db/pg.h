@@ -38,6 +38,7 @@ inline constexpr std::string_view kSqlStateUniqueViolation = "23505";
 inline constexpr std::string_view kSqlStateForeignKeyViolation = "23503";
 inline constexpr std::string_view kSqlStateCheckViolation = "23514";
 inline constexpr std::string_view kSqlStateLockNotAvailable = "55P03";
+inline constexpr std::string_view kSqlStateQueryCanceled = "57014";  // e.g. statement_timeout
 
 // Limits on what a caller can hand us.
 inline constexpr size_t kPgParamsMax = 64;

@@ -302,6 +302,14 @@ TEST_F(MigrateTest, LockHeldTooLongIsATimeout) {
   ASSERT_TRUE(setting);
   EXPECT_EQ(setting->Text(0, 0), "0");
   EXPECT_EQ(QueryInt(*conn, "SELECT count(*) FROM pg_tables WHERE tablename = 'users'"), 0);
+  // A session statement_timeout shorter than the lock timeout ends the wait the same way.
+  auto params = Params();
+  params.statement_timeout_ms = 200;
+  auto short_conn = db::PgConnection::Connect(params);
+  ASSERT_TRUE(short_conn) << short_conn.error().message;
+  auto cut = db::Migrate(*short_conn, SPOTEX_MIGRATIONS_DIR);
+  ASSERT_FALSE(cut);
+  EXPECT_EQ(cut.error().code, MigrateErrorCode::kLockTimeout) << cut.error().message;
 }
 
 }  // namespace
