@@ -64,6 +64,9 @@ constexpr std::array<EnumName<Kind>, 2> kKinds{{{"A", Kind::kA}, {"B", Kind::kB}
 constexpr std::array<std::string_view, 10> kNames{
     "symbol", "side", "quantity", "price", "orderId", "flag", "type", "a", "b", "timestamp"};
 
+// Inputs Parse accepted, to tell whether the driver reaches past parsing.
+uint64_t g_accepted = 0;
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -78,6 +81,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     CheckError(parsed.error());
     return 0;
   }
+  ++g_accepted;
   Params& params = *parsed;
   Check(params.raw_query() == query && params.raw_body() == body, "raw inputs kept");
   Check(params.size() <= spotex::http::ParamLimits{}.params_max, "params bounded");
@@ -171,9 +175,11 @@ std::string Mutate(std::string input, std::mt19937_64& rng) {
   const int edits = 1 + static_cast<int>(rng() % 6);
   for (int e = 0; e < edits; ++e) {
     switch (rng() % 6) {
-      case 0:  // flip a byte
+      case 0:  // replace a byte, mostly with one that is legal in a query
         if (!input.empty()) {
-          input[pick(input.size())] = static_cast<char>(rng());
+          static constexpr std::string_view kAlphabet = "abcxyzABCXYZ0123456789%&=+.-_[]\",";
+          input[pick(input.size())] =
+              rng() % 8 == 0 ? static_cast<char>(rng()) : kAlphabet[pick(kAlphabet.size())];
         }
         break;
       case 1:  // insert a token
@@ -242,10 +248,12 @@ int main(int argc, char** argv) {
   while (std::chrono::steady_clock::now() < deadline) {
     for (int batch = 0; batch < 256; ++batch) {
       g_current = Mutate(pool[rng() % pool.size()], rng);
+      // Keep some accepted mutants as new seeds so mutations compound past the parser's
+      // rejections (crude feedback without coverage); bounded pool.
+      const uint64_t accepted_before = g_accepted;
       LLVMFuzzerTestOneInput(reinterpret_cast<const uint8_t*>(g_current.data()), g_current.size());
       ++runs;
-      // Keep some mutants as new seeds so mutations compound; bounded pool.
-      if (rng() % 64 == 0) {
+      if (g_accepted != accepted_before && rng() % 16 == 0) {
         if (pool.size() < 1024) {
           pool.push_back(g_current);
         } else {
@@ -254,7 +262,8 @@ int main(int argc, char** argv) {
       }
     }
   }
-  std::printf("params_fuzz: %llu inputs, no failure\n", static_cast<unsigned long long>(runs));
+  std::printf("params_fuzz: %llu inputs (%llu parsed), no failure\n",
+              static_cast<unsigned long long>(runs), static_cast<unsigned long long>(g_accepted));
   return 0;
 }
 

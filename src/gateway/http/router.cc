@@ -38,10 +38,11 @@ void Router::Dispatch(Request&& request, Responder responder) const {
     }
     path_known = true;
     if (route.method != request.method()) {
-      if (!allow.empty()) {
-        allow += ", ";
+      const std::string_view name = MethodName(route.method);
+      if (allow.find(name) == std::string::npos) {
+        allow += allow.empty() ? "" : ", ";
+        allow += name;
       }
-      allow += MethodName(route.method);
       continue;
     }
     if (!route.prefix) {

@@ -101,13 +101,25 @@ std::expected<void, std::string> ServerImpl::Listen() {
   return {};
 }
 
-void ServerImpl::Run() {
+std::expected<void, std::string> ServerImpl::Run() {
   work_.emplace(io_context_.get_executor());
   asio::post(acceptor_.get_executor(), [this] { Accept(); });
-  threads_.reserve(static_cast<size_t>(config_.io_threads));
-  for (int i = 0; i < config_.io_threads; ++i) {
-    threads_.emplace_back([this] { io_context_.run(); });
+  try {
+    threads_.reserve(static_cast<size_t>(config_.io_threads));
+    for (int i = 0; i < config_.io_threads; ++i) {
+      threads_.emplace_back([this] { io_context_.run(); });
+    }
+  } catch (const std::exception& e) {
+    // Out of threads or memory: undo what started.
+    work_.reset();
+    io_context_.stop();
+    for (std::thread& thread : threads_) {
+      thread.join();
+    }
+    threads_.clear();
+    return std::unexpected(std::string("cannot start the I/O threads: ") + e.what());
   }
+  return {};
 }
 
 void ServerImpl::Accept() {
@@ -370,7 +382,9 @@ std::expected<std::unique_ptr<Server>, std::string> Server::Start(ServerConfig c
     if (auto listening = impl->Listen(); !listening) {
       return std::unexpected(listening.error());
     }
-    impl->Run();
+    if (auto running = impl->Run(); !running) {
+      return std::unexpected(running.error());
+    }
     return std::unique_ptr<Server>(new Server(std::move(impl)));
   } catch (const std::exception& e) {
     // Thread creation or allocation failed.

@@ -69,7 +69,7 @@ class ServerImpl {
 
   // Binds and listens; then Run() starts accepting and the I/O threads.
   [[nodiscard]] std::expected<void, std::string> Listen();
-  void Run();
+  [[nodiscard]] std::expected<void, std::string> Run();
   void Shutdown();
   bool Wait(std::chrono::milliseconds grace);
 
