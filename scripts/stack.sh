@@ -20,6 +20,7 @@
 #   SPOTEX_MARKETS [<repo>/etc/markets.toml]
 #   SPOTEX_NATS_MAX_FILE_STORE [4G]    SPOTEX_NATS_MAX_MEMORY_STORE [256M]
 #   SPOTEX_NATS_GOGC [off]              SPOTEX_NATS_GOMEMLIMIT [2GiB]
+#   SPOTEX_GATEWAY_PORT [8080]          the public HTTP API on 127.0.0.1
 #     nats-server's Go garbage collector: collect only near the memory limit. Its default
 #     (GOGC=100) collects about once a second under load, each pass taking 40-280 ms of the
 #     two cores, which set the command log's p99 (docs/PERFORMANCE.md, "Command log").
@@ -32,7 +33,7 @@
 set -euo pipefail
 set +m # background children stay in our process group, so `setsid` never forks
 
-readonly kComponents=(nats postgres redis engine)
+readonly kComponents=(nats postgres redis engine gateway)
 readonly kNatsUser=spotex
 readonly kPgRole=spotex
 readonly kPgDatabase=spotex
@@ -56,6 +57,7 @@ init_config() {
   NATS_MONITOR_PORT="${SPOTEX_NATS_MONITOR_PORT:-8222}"
   PG_PORT="${SPOTEX_PG_PORT:-5432}"
   REDIS_PORT="${SPOTEX_REDIS_PORT:-6379}"
+  GATEWAY_PORT="${SPOTEX_GATEWAY_PORT:-8080}"
   PG_BINDIR="${SPOTEX_PG_BINDIR:-/usr/lib/postgresql/15/bin}"
   BIN_DIR="${SPOTEX_BIN_DIR:-$REPO_ROOT/build/release/bin}"
   MARKETS="${SPOTEX_MARKETS:-$REPO_ROOT/etc/markets.toml}"
@@ -66,7 +68,7 @@ init_config() {
   START_TIMEOUT_S="${SPOTEX_START_TIMEOUT_S:-30}"
   STOP_TIMEOUT_S="${SPOTEX_STOP_TIMEOUT_S:-30}"
   local port
-  for port in "$NATS_PORT" "$NATS_MONITOR_PORT" "$PG_PORT" "$REDIS_PORT"; do
+  for port in "$NATS_PORT" "$NATS_MONITOR_PORT" "$PG_PORT" "$REDIS_PORT" "$GATEWAY_PORT"; do
     if ! [[ "$port" =~ ^[0-9]+$ ]] || ((port < 1 || port > 65535)); then
       die "bad port: '$port'"
     fi
@@ -102,6 +104,7 @@ init_paths() {
   mkdir -p "$LOG_DIR" "$RUN_DIR" "$SECRETS_DIR"
   chmod 0700 "$SECRETS_DIR"
   ENGINE_BIN="$BIN_DIR/spotex-engine"
+  GATEWAY_BIN="$BIN_DIR/spotex-gateway"
   ADMIN_BIN="$BIN_DIR/spotex-admin"
   MIGRATE_BIN="$BIN_DIR/spotex-migrate"
   NATS_CLIENT_ARGS=(--nats-url "nats://127.0.0.1:$NATS_PORT" --nats-user "$kNatsUser"
@@ -148,6 +151,7 @@ component_program() {
     postgres) echo postgres ;;
     redis) echo redis-server ;;
     engine) echo spotex-engine ;;
+    gateway) echo spotex-gateway ;;
   esac
 }
 component_marker() {
@@ -156,6 +160,7 @@ component_marker() {
     postgres) echo "$PG_DATA" ;;
     redis) echo "$REDIS_DIR/redis.conf" ;;
     engine) echo "$ENGINE_DIR" ;;
+    gateway) echo "--port $GATEWAY_PORT" ;;
   esac
 }
 
@@ -602,6 +607,32 @@ start_engine() {
 }
 
 # ---------------------------------------------------------------------------------------------
+# The gateway (public HTTP API), once built: after the engine, whose markets it reads.
+
+gateway_healthy() {
+  curl -fsS --max-time 2 "http://127.0.0.1:$GATEWAY_PORT/health" >/dev/null
+}
+
+start_gateway() {
+  local pid
+  if [ ! -x "$GATEWAY_BIN" ]; then
+    note "gateway: not built ($GATEWAY_BIN missing), not started"
+    return 0
+  fi
+  if pid="$(running_pid gateway)"; then
+    note "gateway: already running (pid $pid)"
+    return 0
+  fi
+  require_ports_free gateway "$GATEWAY_PORT"
+  spawn gateway "$SPOTEX_VAR" "$GATEWAY_BIN" --listen 127.0.0.1 --port "$GATEWAY_PORT" \
+    "${NATS_CLIENT_ARGS[@]}"
+  pid="$(<"$(pid_file gateway)")"
+  echo "http://127.0.0.1:$GATEWAY_PORT/api/v3" >"$(addr_file gateway)"
+  wait_healthy gateway "$pid" gateway_healthy
+  note "gateway: started (pid $pid)"
+}
+
+# ---------------------------------------------------------------------------------------------
 # Subcommands.
 
 stop_component() {
@@ -626,6 +657,7 @@ cmd_up() {
   migrate_postgres
   start_redis
   start_engine
+  start_gateway
   lock_release
   cmd_status || true
 }
@@ -652,6 +684,9 @@ cmd_status() {
     elif [ "$name" = engine ] && [ ! -x "$ENGINE_BIN" ]; then
       state="-"
       addr="(not built: $ENGINE_BIN)"
+    elif [ "$name" = gateway ] && [ ! -x "$GATEWAY_BIN" ]; then
+      state="-"
+      addr="(not built: $GATEWAY_BIN)"
     else
       state="down"
       addr="-"
@@ -689,6 +724,7 @@ cmd_run() {
   while true; do
     for name in "${kComponents[@]}"; do
       [ "$name" != engine ] || [ -x "$ENGINE_BIN" ] || continue
+      [ "$name" != gateway ] || [ -x "$GATEWAY_BIN" ] || continue
       if running_pid "$name" >/dev/null; then
         reported[$name]=""
       elif [ -z "${reported[$name]:-}" ]; then

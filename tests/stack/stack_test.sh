@@ -12,6 +12,7 @@ PG_BINDIR="${SPOTEX_PG_BINDIR:-/usr/lib/postgresql/15/bin}"
 BIN_DIR="${SPOTEX_BIN_DIR:-$REPO_ROOT/build/release/bin}"
 COMPONENTS=(nats postgres redis)
 [ ! -x "$BIN_DIR/spotex-engine" ] || COMPONENTS+=(engine)
+[ ! -x "$BIN_DIR/spotex-gateway" ] || COMPONENTS+=(gateway)
 
 fail() {
   echo "FAIL: $*" >&2
@@ -159,6 +160,15 @@ check_engine() {
   pass "engine: spotex-admin status"
 }
 
+check_gateway() {
+  [ -x "$BIN_DIR/spotex-gateway" ] || return 0
+  curl -fsS "http://127.0.0.1:$SPOTEX_GATEWAY_PORT/api/v3/ping" | grep -qx '{}' ||
+    fail "gateway: GET /api/v3/ping"
+  curl -fsS "http://127.0.0.1:$SPOTEX_GATEWAY_PORT/api/v3/exchangeInfo" | grep -q '"BTCUSDT"' ||
+    fail "gateway: exchangeInfo lists BTCUSDT"
+  pass "gateway: ping and exchangeInfo on 127.0.0.1:$SPOTEX_GATEWAY_PORT"
+}
+
 check_all_gone() {
   local c port pid
   for c in "${COMPONENTS[@]}"; do
@@ -170,7 +180,7 @@ check_all_gone() {
     fi
   done
   for port in "$SPOTEX_NATS_PORT" "$SPOTEX_NATS_MONITOR_PORT" "$SPOTEX_PG_PORT" \
-    "$SPOTEX_REDIS_PORT"; do
+    "$SPOTEX_REDIS_PORT" "$SPOTEX_GATEWAY_PORT"; do
     ! port_listening "$port" || fail "port $port still listening after down"
   done
   pass "down: no process, no pid file, no listening port left"
@@ -180,10 +190,11 @@ main() {
   make_tmp
   trap cleanup EXIT
   local ports out first second
-  read -r -a ports <<<"$(pick_free_ports 4)"
+  read -r -a ports <<<"$(pick_free_ports 5)"
   export SPOTEX_VAR="$TMP/var" SPOTEX_SECRETS_DIR="$TMP/var/secrets"
   export SPOTEX_NATS_PORT="${ports[0]}" SPOTEX_NATS_MONITOR_PORT="${ports[1]}"
   export SPOTEX_PG_PORT="${ports[2]}" SPOTEX_REDIS_PORT="${ports[3]}" SPOTEX_BIN_DIR="$BIN_DIR"
+  export SPOTEX_GATEWAY_PORT="${ports[4]}"
   echo "SPOTEX_VAR=$SPOTEX_VAR ports: ${ports[*]}"
 
   # A foreign server on our NATS port: `up` must refuse, naming the port.
@@ -211,6 +222,7 @@ main() {
   check_postgres
   check_redis
   check_engine
+  check_gateway
   [ "$(stat -c %a "$SPOTEX_SECRETS_DIR")" = 700 ] || fail "secrets dir not 0700"
   [ "$(stat -c %a "$SPOTEX_SECRETS_DIR/nats-password")" = 600 ] || fail "secret not 0600"
 
