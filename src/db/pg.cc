@@ -299,8 +299,9 @@ PgExpected<PgConnection> PgConnection::Connect(const PgConnParams& params) {
   values.push_back(nullptr);
   // expand_dbname = 0: dbname is a name, never parsed as a conninfo string or URI.
   PGconn* conn = PQconnectdbParams(keys.data(), values.data(), 0);
-  if (conn == nullptr)
+  if (conn == nullptr) {
     return std::unexpected(ClientError("connecting to " + where + ": no memory"));
+  }
   if (PQstatus(conn) != CONNECTION_OK) {
     PgError err = ClientError("connecting to " + where + ": " + Trimmed(PQerrorMessage(conn)));
     PQfinish(conn);
