@@ -148,7 +148,7 @@ class Session : public std::enable_shared_from_this<Session> {
   void OnReadError(beast::error_code ec);
   void Dispatch();
   void OnHandlerTimeout(const std::shared_ptr<Exchange>& exchange, beast::error_code ec);
-  void Send(const Response& response, bool close_after);
+  void Send(Response response, bool close_after);
   void OnWrite(beast::error_code ec, bool keep_alive);
   void Linger();
   void OnLinger(beast::error_code ec, size_t bytes);

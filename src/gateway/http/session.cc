@@ -260,10 +260,10 @@ void Session::OnAnswer(const std::shared_ptr<Exchange>& exchange, Response respo
     return;  // the connection was closed meanwhile
   }
   handler_timer_.cancel();
-  Send(response, /*close_after=*/false);
+  Send(std::move(response), /*close_after=*/false);
 }
 
-void Session::Send(const Response& response, bool close_after) {
+void Session::Send(Response response, bool close_after) {
   state_ = State::kWriting;
   const bool keep_alive = request_keep_alive_ && !close_after && !server_.draining();
   const int status = (response.status >= 100 && response.status <= 599) ? response.status : 500;
@@ -277,7 +277,7 @@ void Session::Send(const Response& response, bool close_after) {
       response_.insert(name, value);
     }
   }
-  response_.body() = response.body;
+  response_.body() = std::move(response.body);
   response_.keep_alive(keep_alive);
   response_.prepare_payload();
   if (request_is_head_) {
