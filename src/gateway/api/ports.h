@@ -11,7 +11,9 @@
 #include <string>
 #include <string_view>
 
+#include "auth/keys.h"
 #include "gateway/http/message.h"
+#include "gateway/http/params.h"
 
 namespace spotex::gateway {
 
@@ -57,6 +59,19 @@ class SessionStore {
   virtual std::expected<std::optional<int64_t>, std::string> Find(std::string_view token) = 0;
   // Ends the session (no error if it did not exist).
   virtual std::expected<void, std::string> Delete(std::string_view token) = 0;
+};
+
+// Authenticates a request to a signed endpoint (BINANCE_API.md §2): an API key with a signed
+// request, or a web session (`Authorization: Bearer <token>`, for the web UI). Implemented by
+// src/gateway/auth; thread-safe. On success `params` has `timestamp`, `recvWindow` and
+// `signature` marked read. Errors are the Binance ones in the recommended order (-2014, -2015,
+// -1102, -1022, -1021, replay -1022); nothing is charged or changed by a refused request.
+class RequestAuthenticator {
+ public:
+  virtual ~RequestAuthenticator() = default;
+  virtual std::expected<Caller, http::Error> Authenticate(const http::Request& request,
+                                                          http::Params& params,
+                                                          auth::SecurityType security) = 0;
 };
 
 }  // namespace spotex::gateway
