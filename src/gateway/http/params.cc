@@ -227,6 +227,14 @@ size_t Params::read_count() const {
 
 bool Params::Has(std::string_view name) const { return Find(name) != nullptr; }
 
+std::optional<std::string_view> Params::Peek(std::string_view name) const {
+  const Param* param = Find(name);
+  if (param == nullptr || param->value.empty()) {
+    return std::nullopt;
+  }
+  return std::string_view(param->value);
+}
+
 void Params::MarkRead(std::string_view name) {
   if (Param* param = Find(name); param != nullptr) {
     param->read = true;

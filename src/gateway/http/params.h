@@ -77,6 +77,10 @@ class Params {
   // True if `name` was sent (even empty). Does not count as reading it.
   bool Has(std::string_view name) const;
 
+  // The value of `name` without counting it as read; nullopt when absent or empty. For layers
+  // in front of the endpoint (request weights) that must not hide a parameter from -1104.
+  std::optional<std::string_view> Peek(std::string_view name) const;
+
   // Counts `name` as read without looking at it (e.g. `signature`, checked over the raw bytes).
   void MarkRead(std::string_view name);
 

@@ -316,6 +316,7 @@ Responder& Responder::operator=(Responder&& other) noexcept {
   if (this != &other) {
     Abandon();
     exchange_ = std::move(other.exchange_);
+    headers_ = std::move(other.headers_);
   }
   return *this;
 }
@@ -327,7 +328,9 @@ void Responder::Abandon() {
   if (exchange == nullptr || exchange->answered.exchange(true, std::memory_order_acq_rel)) {
     return;
   }
-  detail::Deliver(exchange, Response::FromError(errors::Unknown()), detail::AnswerKind::kDropped);
+  Response response = Response::FromError(errors::Unknown());
+  for (auto& h : headers_) response.headers.push_back(std::move(h));
+  detail::Deliver(exchange, std::move(response), detail::AnswerKind::kDropped);
 }
 
 bool Responder::Send(Response response) {
@@ -335,7 +338,13 @@ bool Responder::Send(Response response) {
   if (exchange == nullptr || exchange->answered.exchange(true, std::memory_order_acq_rel)) {
     return false;
   }
+  for (auto& h : headers_) response.headers.push_back(std::move(h));
+  headers_.clear();
   return detail::Deliver(exchange, std::move(response), detail::AnswerKind::kHandler);
+}
+
+void Responder::AddHeaders(HeaderList headers) {
+  for (auto& h : headers) headers_.push_back(std::move(h));
 }
 
 // --- Server ---

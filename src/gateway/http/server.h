@@ -77,6 +77,11 @@ class Responder {
   bool Send(Response response);
   bool operator()(Response response) { return Send(std::move(response)); }
 
+  // Headers added to whichever response this Responder sends (also the 500 sent for it when it
+  // is dropped): a layer in front of the handler uses it for rate-limit headers. Not
+  // thread-safe; call before handing the Responder on.
+  void AddHeaders(HeaderList headers);
+
   // True while this Responder can still answer.
   explicit operator bool() const { return exchange_ != nullptr; }
 
@@ -86,6 +91,7 @@ class Responder {
   void Abandon();
 
   std::shared_ptr<detail::Exchange> exchange_;
+  HeaderList headers_;
 };
 
 // Called on an I/O thread for every complete, well-formed request. Must not block: long work
