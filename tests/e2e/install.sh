@@ -15,6 +15,12 @@ if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
   echo "e2e install: node and npm are needed (Debian: apt-get install nodejs npm)" >&2
   exit 1
 fi
+# The clients need a current Node (@binance/spot's README asks for 22.12; both run on 20).
+node_major="$(node -p 'process.versions.node.split(".")[0]')"
+if [ "$node_major" -lt 20 ]; then
+  echo "e2e install: Node >= 20 is needed, found $(node --version)" >&2
+  exit 1
+fi
 
 want="$(sha256sum "$E2E_DIR/package-lock.json" | cut -d' ' -f1)"
 if [ -s "$STAMP" ] && [ "$(<"$STAMP")" = "$want" ]; then
