@@ -7,7 +7,7 @@ SHARED_DIR ?= $(abspath $(REPO_ROOT)/../shared)
 # Commands for the differential test under sanitizers (the release run uses its default, 1M+).
 SANITIZE_DIFF_COMMANDS ?= 200000
 
-.PHONY: deps build test test-release test-debug up down run status bench-engine bench-log clean
+.PHONY: deps build test test-release test-debug up down run status bench-engine bench-log bench-api clean
 
 deps:
 	$(REPO_ROOT)/scripts/install-deps.sh
@@ -56,6 +56,13 @@ bench-engine: deps
 bench-log: deps
 	cd $(REPO_ROOT) && cmake --preset release && cmake --build --preset release --target log_bench spotex-engine spotex-admin
 	$(REPO_ROOT)/bench/run_log_bench.sh
+
+# REST API benchmark (open loop, signed orders + reads): its own stack (scripts/stack.sh) in a
+# temp dir. RATES="2000 5000" / DURATION / WARMUP / CONNECTIONS / USERS tune it
+# (bench/api/run_api_bench.sh).
+bench-api: deps
+	cd $(REPO_ROOT) && cmake --preset release && cmake --build --preset release --target api_bench spotex-gateway spotex-engine spotex-admin spotex-migrate
+	$(REPO_ROOT)/bench/api/run_api_bench.sh
 
 clean:
 	rm -rf $(REPO_ROOT)/build
