@@ -1,0 +1,349 @@
+#include "gateway/users/user_api.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <memory>
+#include <utility>
+
+#include "gateway/users/errors.h"
+#include "gateway/users/json.h"
+
+namespace spotex::gateway::users {
+namespace {
+
+using http::Params;
+using http::Responder;
+using http::Response;
+
+void Fail(Responder& responder, const http::Error& error) {
+  responder.Send(Response::FromError(error));
+}
+
+// Parses the request's parameters; on an error answers it and returns nullopt.
+std::optional<Params> ParamsOf(const http::Request& request, Responder& responder) {
+  auto params = Params::FromRequest(request);
+  if (!params) {
+    Fail(responder, params.error());
+    return std::nullopt;
+  }
+  return std::move(*params);
+}
+
+// CheckAllRead; on an error answers it and returns false.
+bool AllRead(const Params& params, Responder& responder) {
+  if (auto all = params.CheckAllRead(); !all) {
+    Fail(responder, all.error());
+    return false;
+  }
+  return true;
+}
+
+std::string KeyJson(const db::ApiKeyInfo& k) {
+  std::string out = "{\"id\":" + std::to_string(k.id) + ",\"apiKey\":";
+  http::AppendJsonString(out, k.api_key);
+  out += ",\"type\":";
+  http::AppendJsonString(out, db::ToString(k.kind));
+  out += ",\"permissions\":";
+  AppendPermissions(out, k.permissions);
+  out += ",\"ipAllowList\":";
+  AppendStringList(out, k.ip_allowlist);
+  out += ",\"label\":";
+  http::AppendJsonString(out, k.label);
+  out += ",\"createdAt\":" + std::to_string(k.created_at_ms) + "}";
+  return out;
+}
+
+}  // namespace
+
+http::Result<std::string> BearerToken(const http::Request& request) {
+  constexpr std::string_view kScheme = "Bearer ";
+  const std::optional<std::string_view> header = request.Header("Authorization");
+  if (!header.has_value() || header->size() <= kScheme.size() ||
+      !std::equal(kScheme.begin(), kScheme.end(), header->begin(), [](char a, char b) {
+        return std::tolower(static_cast<unsigned char>(a)) ==
+               std::tolower(static_cast<unsigned char>(b));
+      })) {
+    return std::unexpected(errors::Unauthorized());
+  }
+  std::string_view token = header->substr(kScheme.size());
+  while (!token.empty() && token.front() == ' ') {
+    token.remove_prefix(1);
+  }
+  if (!auth::SessionTokenHash(token).has_value()) {
+    return std::unexpected(errors::Unauthorized());
+  }
+  return std::string(token);
+}
+
+UserApi::UserApi(UserService& service, SessionStore& sessions, WorkerPool& workers, Clock clock,
+                 UserApiOptions options)
+    : service_(service),
+      sessions_(sessions),
+      workers_(workers),
+      clock_(std::move(clock)),
+      options_(options) {
+  options_.session_ttl = std::clamp(options_.session_ttl, std::chrono::seconds(60),
+                                    std::chrono::seconds(30L * 24 * 3600));
+}
+
+bool UserApi::Register(http::Router& router) {
+  using M = http::Method;
+  auto bind = [this](void (UserApi::*fn)(http::Request&&, Responder)) {
+    return [this, fn](http::Request&& request, Responder responder) {
+      (this->*fn)(std::move(request), std::move(responder));
+    };
+  };
+  bool ok = router.Add(M::kPost, "/api/v1/users", bind(&UserApi::CreateUser));
+  ok = router.Add(M::kPost, "/api/v1/session", bind(&UserApi::Login)) && ok;
+  ok = router.Add(M::kDelete, "/api/v1/session", bind(&UserApi::Logout)) && ok;
+  ok = router.Add(M::kGet, "/api/v1/me", bind(&UserApi::Me)) && ok;
+  ok = router.Add(M::kGet, "/api/v1/apiKeys", bind(&UserApi::ListKeys)) && ok;
+  ok = router.Add(M::kPost, "/api/v1/apiKeys", bind(&UserApi::CreateKey)) && ok;
+  ok = router.Add(M::kDelete, "/api/v1/apiKeys", bind(&UserApi::DeleteKey)) && ok;
+  return ok;
+}
+
+http::Result<int64_t> UserApi::SessionUser(const std::string& token) {
+  auto user = sessions_.Find(token);
+  if (!user) {
+    std::fprintf(stderr, "users: session store: %s\n", user.error().c_str());
+    return std::unexpected(BackendUnavailable());
+  }
+  if (!user->has_value()) {
+    return std::unexpected(errors::Unauthorized());
+  }
+  return **user;
+}
+
+void UserApi::CreateUser(http::Request&& request, Responder responder) {
+  auto params = ParamsOf(request, responder);
+  if (!params) {
+    return;
+  }
+  auto email = params->GetString("email");
+  auto password = email ? params->GetString("password") : email;
+  if (!email || !password) {
+    Fail(responder, !email ? email.error() : password.error());
+    return;
+  }
+  if (auto ok = ValidateEmail(*email); !ok) {
+    Fail(responder, ok.error());
+    return;
+  }
+  if (auto ok = ValidateNewPassword(*password, *email); !ok) {
+    Fail(responder, ok.error());
+    return;
+  }
+  if (!AllRead(*params, responder)) {
+    return;
+  }
+  workers_.Run(std::move(responder), [this, p = std::move(*params)](Responder& r) mutable {
+    auto user = service_.Register(*p.GetString("email"), *p.GetString("password"));
+    if (!user) {
+      Fail(r, user.error());
+      return;
+    }
+    std::string body = "{\"userId\":" + std::to_string(user->id) + ",\"email\":";
+    http::AppendJsonString(body, user->email);
+    body += '}';
+    r.Send(Response::Json(200, std::move(body)));
+  });
+}
+
+void UserApi::Login(http::Request&& request, Responder responder) {
+  auto params = ParamsOf(request, responder);
+  if (!params) {
+    return;
+  }
+  auto email = params->GetString("email");
+  auto password = email ? params->GetString("password") : email;
+  if (!email || !password) {
+    Fail(responder, !email ? email.error() : password.error());
+    return;
+  }
+  if (!AllRead(*params, responder)) {
+    return;
+  }
+  workers_.Run(std::move(responder), [this, p = std::move(*params)](Responder& r) mutable {
+    auto user = service_.CheckLogin(*p.GetString("email"), *p.GetString("password"));
+    if (!user) {
+      Fail(r, user.error());
+      return;
+    }
+    const int64_t now_ms = clock_();
+    auto token = sessions_.Create(user->id, options_.session_ttl);
+    if (!token) {
+      std::fprintf(stderr, "users: session store: %s\n", token.error().c_str());
+      Fail(r, BackendUnavailable());
+      return;
+    }
+    const int64_t expires_ms =
+        now_ms + std::chrono::duration_cast<std::chrono::milliseconds>(options_.session_ttl)
+                     .count();
+    std::string body = "{\"token\":";
+    http::AppendJsonString(body, *token);
+    body += ",\"expiresAt\":" + std::to_string(expires_ms) +
+            ",\"userId\":" + std::to_string(user->id) + "}";
+    r.Send(Response::Json(200, std::move(body)));
+  });
+}
+
+void UserApi::Logout(http::Request&& request, Responder responder) {
+  auto token = BearerToken(request);
+  if (!token) {
+    Fail(responder, token.error());
+    return;
+  }
+  auto params = ParamsOf(request, responder);
+  if (!params || !AllRead(*params, responder)) {
+    return;
+  }
+  workers_.Run(std::move(responder), [this, t = std::move(*token)](Responder& r) {
+    // Ending a session that no longer exists is not an error: logging out twice, or after
+    // the session expired, leaves the client where it wanted to be.
+    if (auto done = sessions_.Delete(t); !done) {
+      std::fprintf(stderr, "users: session store: %s\n", done.error().c_str());
+      Fail(r, BackendUnavailable());
+      return;
+    }
+    r.Send(Response::Json(200, "{}"));
+  });
+}
+
+void UserApi::Me(http::Request&& request, Responder responder) {
+  auto token = BearerToken(request);
+  if (!token) {
+    Fail(responder, token.error());
+    return;
+  }
+  auto params = ParamsOf(request, responder);
+  if (!params || !AllRead(*params, responder)) {
+    return;
+  }
+  workers_.Run(std::move(responder), [this, t = std::move(*token)](Responder& r) {
+    auto user_id = SessionUser(t);
+    auto user = user_id ? service_.FindUser(*user_id) : std::unexpected(user_id.error());
+    if (!user) {
+      // A session of a user that no longer exists cannot happen (users are never deleted),
+      // but if it did, it would authorize nothing.
+      Fail(r, user.error() == errors::UnknownUser() ? errors::Unauthorized() : user.error());
+      return;
+    }
+    std::string body = "{\"userId\":" + std::to_string(user->id) + ",\"email\":";
+    http::AppendJsonString(body, user->email);
+    body += ",\"status\":";
+    http::AppendJsonString(body, user->status == db::UserStatus::kFrozen ? "FROZEN" : "ACTIVE");
+    body += '}';
+    r.Send(Response::Json(200, std::move(body)));
+  });
+}
+
+void UserApi::ListKeys(http::Request&& request, Responder responder) {
+  auto token = BearerToken(request);
+  if (!token) {
+    Fail(responder, token.error());
+    return;
+  }
+  auto params = ParamsOf(request, responder);
+  if (!params || !AllRead(*params, responder)) {
+    return;
+  }
+  workers_.Run(std::move(responder), [this, t = std::move(*token)](Responder& r) {
+    auto user_id = SessionUser(t);
+    auto keys = user_id ? service_.ListApiKeys(*user_id) : std::unexpected(user_id.error());
+    if (!keys) {
+      Fail(r, keys.error());
+      return;
+    }
+    std::string body = "[";
+    for (const db::ApiKeyInfo& k : *keys) {
+      if (body.size() > 1) {
+        body += ',';
+      }
+      body += KeyJson(k);
+    }
+    body += ']';
+    r.Send(Response::Json(200, std::move(body)));
+  });
+}
+
+void UserApi::CreateKey(http::Request&& request, Responder responder) {
+  auto token = BearerToken(request);
+  if (!token) {
+    Fail(responder, token.error());
+    return;
+  }
+  auto params = ParamsOf(request, responder);
+  if (!params) {
+    return;
+  }
+  auto key_request = ReadApiKeyRequest(*params);
+  if (!key_request) {
+    Fail(responder, key_request.error());
+    return;
+  }
+  if (!AllRead(*params, responder)) {
+    return;
+  }
+  workers_.Run(std::move(responder), [this, t = std::move(*token),
+                                      k = std::move(*key_request)](Responder& r) mutable {
+    auto user_id = SessionUser(t);
+    auto key = user_id ? service_.CreateApiKey(*user_id, std::move(k))
+                       : std::unexpected(user_id.error());
+    if (!key) {
+      Fail(r, key.error());
+      return;
+    }
+    std::string body = "{\"id\":" + std::to_string(key->id) + ",\"apiKey\":";
+    http::AppendJsonString(body, key->api_key);
+    if (!key->secret.empty()) {
+      // The only time the secret is ever shown.
+      body += ",\"secretKey\":";
+      http::AppendJsonString(body, key->secret.view());
+    }
+    body += ",\"type\":";
+    http::AppendJsonString(body, db::ToString(key->request.kind));
+    body += ",\"permissions\":";
+    AppendPermissions(body, key->request.permissions);
+    body += ",\"ipAllowList\":";
+    AppendStringList(body, key->request.ip_allowlist);
+    body += ",\"label\":";
+    http::AppendJsonString(body, key->request.label);
+    body += '}';
+    Response response = Response::Json(200, std::move(body));
+    response.headers.emplace_back("Cache-Control", "no-store");
+    r.Send(std::move(response));
+  });
+}
+
+void UserApi::DeleteKey(http::Request&& request, Responder responder) {
+  auto token = BearerToken(request);
+  if (!token) {
+    Fail(responder, token.error());
+    return;
+  }
+  auto params = ParamsOf(request, responder);
+  if (!params) {
+    return;
+  }
+  auto id = params->GetLong("id", http::LongRange{1, INT64_MAX});
+  if (!id) {
+    Fail(responder, id.error());
+    return;
+  }
+  if (!AllRead(*params, responder)) {
+    return;
+  }
+  workers_.Run(std::move(responder), [this, t = std::move(*token), key_id = *id](Responder& r) {
+    auto user_id = SessionUser(t);
+    auto done = user_id ? service_.DeleteApiKey(*user_id, key_id)
+                        : std::unexpected(user_id.error());
+    if (!done) {
+      Fail(r, done.error());
+      return;
+    }
+    r.Send(Response::Json(200, "{}"));
+  });
+}
+
+}  // namespace spotex::gateway::users
