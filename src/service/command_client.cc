@@ -67,6 +67,14 @@ void CommandClient::OnReply(natsConnection*, natsSubscription*, natsMsg* msg, vo
 
 bus::NatsResult<void> CommandClient::Submit(std::span<const std::byte> command,
                                             const std::string& msg_id, Callback done) {
+  auto r = SubmitTracked(command, msg_id, std::move(done));
+  if (!r) return std::unexpected(r.error());
+  return {};
+}
+
+bus::NatsResult<uint64_t> CommandClient::SubmitTracked(std::span<const std::byte> command,
+                                                       const std::string& msg_id,
+                                                       Callback done) {
   uint64_t id;
   {
     std::lock_guard lock(mu_);
@@ -79,8 +87,35 @@ bus::NatsResult<void> CommandClient::Submit(std::span<const std::byte> command,
   if (!r) {
     std::lock_guard lock(mu_);
     pending_.erase(id);
+    return std::unexpected(r.error());
   }
-  return r;
+  return id;
+}
+
+bus::NatsResult<uint64_t> CommandClient::QueryAsync(std::string_view request, Callback done) {
+  uint64_t id;
+  {
+    std::lock_guard lock(mu_);
+    id = next_id_++;
+    pending_.emplace(id, std::move(done));
+  }
+  const std::string reply = inbox_ + "." + std::to_string(id);
+  natsStatus s = natsConnection_PublishRequest(nats_->conn(), query_subject_.c_str(),
+                                               reply.c_str(), request.data(),
+                                               static_cast<int>(request.size()));
+  if (s != NATS_OK) {
+    std::lock_guard lock(mu_);
+    pending_.erase(id);
+    return std::unexpected(bus::NatsError{"query '" + std::string(request.substr(0, 80)) +
+                                          "' on " + query_subject_ + ": " +
+                                          bus::StatusText(s)});
+  }
+  return id;
+}
+
+bool CommandClient::Forget(uint64_t ticket) {
+  std::lock_guard lock(mu_);
+  return pending_.erase(ticket) > 0;
 }
 
 bus::NatsResult<std::vector<std::byte>> CommandClient::Call(std::span<const std::byte> command,

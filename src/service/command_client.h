@@ -37,8 +37,21 @@ class CommandClient {
   // Publishes, waits for the stream's ack, then for the engine's answer (up to timeout_ms).
   bus::NatsResult<std::vector<std::byte>> Call(std::span<const std::byte> command,
                                                const std::string& msg_id, int64_t timeout_ms);
-  // A live-state query (service/query.h); returns the JSON answer.
+  // A live-state query (service/query.h); returns the JSON answer. Blocks the calling thread.
   bus::NatsResult<std::string> Query(std::string_view request, int64_t timeout_ms);
+
+  // Submit that also returns the reply's ticket, so that a caller that gives up waiting (its
+  // own timeout) can Forget it. Same effect as Submit otherwise.
+  bus::NatsResult<uint64_t> SubmitTracked(std::span<const std::byte> command,
+                                          const std::string& msg_id, Callback done);
+  // A live-state query without blocking: publishes `request` on spotex.query.<shard> with a
+  // reply subject under this client's inbox; `done` runs on a libnats thread with the JSON
+  // answer (valid during the call), or never if the answer is lost. Returns the ticket: the
+  // caller owns the timeout and calls Forget(ticket) when it stops waiting, so that pending
+  // entries cannot pile up.
+  bus::NatsResult<uint64_t> QueryAsync(std::string_view request, Callback done);
+  // Drops the callback of `ticket` (false if it already ran or was dropped). Thread-safe.
+  bool Forget(uint64_t ticket);
 
   // Callbacks registered but not answered yet.
   size_t pending() const;
