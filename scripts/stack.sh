@@ -624,12 +624,35 @@ start_gateway() {
     return 0
   fi
   require_ports_free gateway "$GATEWAY_PORT"
+  ensure_master_key
+  ensure_secret admin-token
+  mkdir -p "$SPOTEX_VAR/demo"
+  # On its first start the gateway creates the demo users and writes their credentials to
+  # $SPOTEX_VAR/demo/users.json (it does nothing when the file exists).
   spawn gateway "$SPOTEX_VAR" "$GATEWAY_BIN" --listen 127.0.0.1 --port "$GATEWAY_PORT" \
-    "${NATS_CLIENT_ARGS[@]}"
+    "${NATS_CLIENT_ARGS[@]}" \
+    --pg-host 127.0.0.1 --pg-port "$PG_PORT" --pg-user "$kPgRole" --pg-dbname "$kPgDatabase" \
+    --pg-password-file "$SECRETS_DIR/pg-password" \
+    --redis-host 127.0.0.1 --redis-port "$REDIS_PORT" \
+    --redis-password-file "$SECRETS_DIR/redis-password" \
+    --secrets-dir "$SECRETS_DIR" --demo-users "$SPOTEX_VAR/demo/users.json"
   pid="$(<"$(pid_file gateway)")"
   echo "http://127.0.0.1:$GATEWAY_PORT/api/v3" >"$(addr_file gateway)"
   wait_healthy gateway "$pid" gateway_healthy
   note "gateway: started (pid $pid)"
+}
+
+# The master key that seals API secrets at rest: 32 random bytes as 64 hex digits, version 1
+# (docs/auth.md says how to rotate it). Never regenerated: a new key would orphan every secret.
+ensure_master_key() {
+  local file="$SECRETS_DIR/auth_master_key.1"
+  if [ ! -s "$file" ]; then
+    od -An -tx1 -N32 /dev/urandom | tr -d ' \n' >"$file.tmp"
+    chmod 0600 "$file.tmp"
+    mv "$file.tmp" "$file"
+    note "generated secret $file"
+  fi
+  chmod 0600 "$file"
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -696,7 +719,7 @@ cmd_status() {
     printf '%-9s %-8s %-62s %s\n' "$name" "$state" "$addr" "$(log_file "$name")"
   done
   echo "secrets: $SECRETS_DIR (nats user '$kNatsUser', pg role '$kPgRole'; files" \
-    "nats-password, pg-password, redis-password)"
+    "nats-password, pg-password, redis-password, admin-token, auth_master_key.1)"
   return "$rc"
 }
 

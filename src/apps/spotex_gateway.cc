@@ -1,17 +1,42 @@
-// spotex-gateway: the public HTTP face of Spotex (issue 4). Today it serves the public market
-// data of /api/v3 from memory, kept from the event stream and seeded from the engine's
-// queries; signed account and order endpoints come next (docs/gateway.md says what exists).
+// spotex-gateway: the public HTTP face of Spotex (issue 4, docs/gateway.md). Stateless: any
+// number of replicas may run behind the load balancer; they share PostgreSQL (users and keys),
+// Redis (rate limits, replay cache, web sessions) and the engine's command and event streams.
+//
+// Serves /api/v3 (public market data from memory, signed account and order endpoints through
+// the engine), /api/v1 (users, sessions, API keys, admin) and /health.
+#include <atomic>
 #include <csignal>
 #include <cstdio>
+#include <mutex>
+#include <shared_mutex>
 #include <thread>
 
 #include "apps/flags.h"
+#include "auth/keys.h"
+#include "auth/password.h"
 #include "bus/subjects.h"
+#include "db/pool.h"
+#include "gateway/api/request_limits.h"
+#include "gateway/auth/authenticator.h"
+#include "gateway/auth/key_directory.h"
 #include "gateway/http/router.h"
 #include "gateway/http/server.h"
 #include "gateway/market/engine_json.h"
 #include "gateway/market/market_data.h"
 #include "gateway/market/public_api.h"
+#include "gateway/redis/rate_limits.h"
+#include "gateway/redis/redis_client.h"
+#include "gateway/redis/redis_rate_limiter.h"
+#include "gateway/redis/replay_cache.h"
+#include "gateway/redis/session_store.h"
+#include "gateway/trading/account_history.h"
+#include "gateway/trading/trading_api.h"
+#include "gateway/users/admin_api.h"
+#include "gateway/users/demo_users.h"
+#include "gateway/users/engine_accounts.h"
+#include "gateway/users/user_api.h"
+#include "gateway/users/user_service.h"
+#include "gateway/users/worker_pool.h"
 #include "proto/envelope.h"
 #include "service/command_client.h"
 #include "service/log.h"
@@ -25,7 +50,14 @@ void OnSignal(int) { g_stop = true; }
 
 constexpr const char* kUsage =
     "usage: spotex-gateway [--listen 127.0.0.1] [--port 8080] [--io-threads 2] [--shard 0]\n"
-    "         [--nats-url URL] [--nats-user USER] [--nats-password-file FILE]\n";
+    "         [--nats-url URL] [--nats-user USER] [--nats-password-file FILE]\n"
+    "         [--pg-host H] [--pg-port 5432] [--pg-user spotex] [--pg-dbname spotex]\n"
+    "         [--pg-password-file FILE] [--pg-pool 8]\n"
+    "         [--redis-host H] [--redis-port 6379] [--redis-password-file FILE] [--redis-pool 8]\n"
+    "         [--secrets-dir DIR] [--demo-users FILE] [--workers 4] [--order-timeout-ms 10000]\n"
+    "         [--weight-per-minute 6000] [--orders-per-10s 100] [--orders-per-day 200000]\n";
+
+void Log(service::LogLevel level, const std::string& msg) { service::Log(level, "gateway", msg); }
 
 int64_t NowMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -33,11 +65,49 @@ int64_t NowMs() {
       .count();
 }
 
-// Keeps MarketData from the event stream. Until the symbols are seeded from the engine, batches
-// wait in a buffer; then they are applied in order (MarketData skips what the seed already has).
+// The markets as the engine lists them, for the endpoints that look symbols and assets up.
+class Markets {
+ public:
+  void Set(std::vector<gateway::SymbolRecord> symbols, std::vector<gateway::AssetRecord> assets) {
+    std::unique_lock lock(mu_);
+    symbols_ = std::move(symbols);
+    assets_ = std::move(assets);
+  }
+  std::optional<gateway::SymbolRecord> ByName(std::string_view name) const {
+    std::shared_lock lock(mu_);
+    for (const auto& s : symbols_) {
+      if (s.info.name == name) return s;
+    }
+    return std::nullopt;
+  }
+  std::optional<gateway::SymbolRecord> ById(uint32_t id) const {
+    std::shared_lock lock(mu_);
+    for (const auto& s : symbols_) {
+      if (s.info.id == id) return s;
+    }
+    return std::nullopt;
+  }
+  std::vector<gateway::AssetEntry> Assets() const {
+    std::shared_lock lock(mu_);
+    std::vector<gateway::AssetEntry> out;
+    out.reserve(assets_.size());
+    for (const auto& a : assets_) out.push_back({a.name, a.scale});
+    return out;
+  }
+
+ private:
+  mutable std::shared_mutex mu_;
+  std::vector<gateway::SymbolRecord> symbols_;
+  std::vector<gateway::AssetRecord> assets_;
+};
+
+// Keeps MarketData and AccountHistory from the event stream. Until the symbols are seeded from
+// the engine, batches wait in a buffer; then they are applied in order (MarketData skips what
+// the seed already has; AccountHistory ignores what it has applied).
 class EventFeed {
  public:
-  explicit EventFeed(gateway::MarketData& md) : md_(md) {}
+  EventFeed(gateway::MarketData& md, gateway::AccountHistory& history)
+      : md_(md), history_(history) {}
 
   static void OnMsg(natsConnection*, natsSubscription*, natsMsg* msg, void* closure) {
     auto* self = static_cast<EventFeed*>(closure);
@@ -65,16 +135,17 @@ class EventFeed {
   void Apply(const std::string& data) {
     auto batch = proto::ParseBatch({reinterpret_cast<const std::byte*>(data.data()), data.size()});
     if (!batch) {
-      service::Log(
-          service::LogLevel::kWarn, "gateway",
+      Log(service::LogLevel::kWarn,
           std::string("event batch ignored: ") + std::string(proto::ToString(batch.error())));
       return;
     }
     for (const auto& env : batch->envelopes) {
       md_.Apply(env);
+      history_.Apply(env);
       for (auto r = env.reader(); !r.Done(); r.Next()) {
         auto t = r.header().type;
-        if (t == engine::EventType::kSymbolAdded || t == engine::EventType::kSymbolStatusChanged) {
+        if (t == engine::EventType::kSymbolAdded || t == engine::EventType::kSymbolStatusChanged ||
+            t == engine::EventType::kAssetAdded) {
           markets_changed_ = true;
         }
       }
@@ -82,22 +153,27 @@ class EventFeed {
   }
 
   gateway::MarketData& md_;
+  gateway::AccountHistory& history_;
   std::mutex mu_;
   bool live_ = false;
   std::vector<std::string> pending_;
   std::atomic<bool> markets_changed_{false};
 };
 
-// Reads the symbols (and the books of new ones) from the engine.
-bool LoadMarkets(service::CommandClient& client, gateway::MarketData& md, gateway::PublicApi& api) {
+// Reads the assets, the symbols and the books of new symbols from the engine.
+bool LoadMarkets(service::CommandClient& client, gateway::MarketData& md, gateway::PublicApi& api,
+                 Markets& markets) {
+  auto assets_answer = client.Query("assets", 5000);
   auto answer = client.Query("symbols", 5000);
-  if (!answer) {
-    service::Log(service::LogLevel::kError, "gateway", answer.error().message);
+  if (!answer || !assets_answer) {
+    Log(service::LogLevel::kError,
+        (answer ? assets_answer.error() : answer.error()).message);
     return false;
   }
+  auto assets = gateway::ParseAssets(*assets_answer);
   auto symbols = gateway::ParseSymbols(*answer);
-  if (!symbols) {
-    service::Log(service::LogLevel::kError, "gateway", symbols.error());
+  if (!symbols || !assets) {
+    Log(service::LogLevel::kError, symbols ? assets.error() : symbols.error());
     return false;
   }
   for (const auto& s : *symbols) {
@@ -106,11 +182,12 @@ bool LoadMarkets(service::CommandClient& client, gateway::MarketData& md, gatewa
     if (!book) return false;
     auto snap = gateway::ParseBook(*book, s.info);
     if (!snap) {
-      service::Log(service::LogLevel::kError, "gateway", snap.error());
+      Log(service::LogLevel::kError, snap.error());
       return false;
     }
     md.AddSymbol(s.info, snap->last_update_id, snap->bids, snap->asks);
   }
+  markets.Set(*symbols, std::move(*assets));
   api.SetSymbols(std::move(*symbols));
   return true;
 }
@@ -121,7 +198,11 @@ int main(int argc, char** argv) {
   apps::Flags flags;
   if (auto err = apps::Flags::Parse(
           argc, argv,
-          {"listen", "port", "io-threads", "shard", "nats-url", "nats-user", "nats-password-file"},
+          {"listen", "port", "io-threads", "shard", "nats-url", "nats-user", "nats-password-file",
+           "pg-host", "pg-port", "pg-user", "pg-dbname", "pg-password-file", "pg-pool",
+           "redis-host", "redis-port", "redis-password-file", "redis-pool", "secrets-dir",
+           "demo-users", "workers", "order-timeout-ms", "weight-per-minute", "orders-per-10s",
+           "orders-per-day"},
           flags)) {
     std::fprintf(stderr, "%s\n%s", err->c_str(), kUsage);
     return 2;
@@ -129,11 +210,28 @@ int main(int argc, char** argv) {
   auto port = flags.GetInt("port", 8080);
   auto threads = flags.GetInt("io-threads", 2);
   auto shard = flags.GetInt("shard", 0);
+  auto pg_port = flags.GetInt("pg-port", 5432);
+  auto pg_pool = flags.GetInt("pg-pool", 8);
+  auto redis_port = flags.GetInt("redis-port", 6379);
+  auto redis_pool = flags.GetInt("redis-pool", 8);
+  auto workers = flags.GetInt("workers", 4);
+  auto order_timeout = flags.GetInt("order-timeout-ms", 10000);
+  auto weight_limit = flags.GetInt("weight-per-minute", 6000);
+  auto orders_10s = flags.GetInt("orders-per-10s", 100);
+  auto orders_day = flags.GetInt("orders-per-day", 200000);
   if (!port || *port < 0 || *port > 65535 || !threads || *threads < 1 || *threads > 64 || !shard ||
-      *shard < 0 || !flags.positional().empty()) {
+      *shard < 0 || !pg_port || *pg_port < 1 || *pg_port > 65535 || !pg_pool || *pg_pool < 1 ||
+      *pg_pool > 256 || !redis_port || *redis_port < 1 || *redis_port > 65535 || !redis_pool ||
+      *redis_pool < 1 || *redis_pool > 256 || !workers || *workers < 1 || *workers > 64 ||
+      !order_timeout || *order_timeout < 100 || *order_timeout > 600000 || !weight_limit ||
+      *weight_limit < 1 || !orders_10s || *orders_10s < 1 || !orders_day || *orders_day < 1 ||
+      !flags.positional().empty()) {
     std::fprintf(stderr, "bad arguments\n%s", kUsage);
     return 2;
   }
+  const std::string secrets_dir = flags.Get("secrets-dir", "var/secrets");
+
+  // --- Configuration and secrets: everything is checked before anything starts.
   bus::NatsConfig nc;
   nc.url = flags.Get("nats-url", "nats://127.0.0.1:4222");
   nc.user = flags.Get("nats-user");
@@ -146,23 +244,77 @@ int main(int argc, char** argv) {
     }
     nc.password = *pw;
   }
+  db::PgConnParams pg;
+  pg.host = flags.Get("pg-host", "127.0.0.1");
+  pg.port = static_cast<int>(*pg_port);
+  pg.user = flags.Get("pg-user", "spotex");
+  pg.dbname = flags.Get("pg-dbname", "spotex");
+  pg.application_name = "spotex-gateway";
+  pg.statement_timeout_ms = 5000;
+  if (auto f = flags.Get("pg-password-file"); !f.empty()) {
+    auto pw = db::ReadPasswordFile(f);
+    if (!pw) {
+      std::fprintf(stderr, "%s\n", pw.error().message.c_str());
+      return 2;
+    }
+    pg.password = *pw;
+  }
+  gateway::RedisConfig rc;
+  rc.host = flags.Get("redis-host", "127.0.0.1");
+  rc.port = static_cast<int>(*redis_port);
+  rc.pool_size = static_cast<size_t>(*redis_pool);
+  if (auto f = flags.Get("redis-password-file"); !f.empty()) {
+    auto pw = gateway::ReadRedisPasswordFile(f);
+    if (!pw) {
+      std::fprintf(stderr, "%s\n", pw.error().c_str());
+      return 2;
+    }
+    rc.password = *pw;
+  }
+  if (auto ok = gateway::ValidateRedisConfig(rc); !ok) {
+    std::fprintf(stderr, "redis: %s\n", ok.error().c_str());
+    return 2;
+  }
+  gateway::RateLimits limits;
+  limits.weight_per_window = *weight_limit;
+  limits.orders_per_short_window = *orders_10s;
+  limits.orders_per_day_window = *orders_day;
+  if (auto ok = gateway::ValidateRateLimits(limits); !ok) {
+    std::fprintf(stderr, "rate limits: %s\n", ok.error().c_str());
+    return 2;
+  }
+  auto keyring = auth::LoadMasterKeyring(secrets_dir);
+  if (!keyring) {
+    std::fprintf(stderr, "master key: %s\n", keyring.error().message.c_str());
+    return 2;
+  }
+  for (const auto& w : keyring->warnings) Log(service::LogLevel::kWarn, w);
+  auto admin_token = gateway::users::AdminToken::Load(secrets_dir);
+  if (!admin_token) {
+    std::fprintf(stderr, "admin token: %s\n", admin_token.error().c_str());
+    return 2;
+  }
+
   std::signal(SIGINT, OnSignal);
   std::signal(SIGTERM, OnSignal);
   std::signal(SIGPIPE, SIG_IGN);
 
+  // --- The engine: commands, queries and the event stream.
   auto client = service::CommandClient::Connect(nc, static_cast<uint32_t>(*shard));
   if (!client) {
-    service::Log(service::LogLevel::kError, "gateway", client.error().message);
+    Log(service::LogLevel::kError, client.error().message);
     return 1;
   }
   gateway::MarketData md;
-  gateway::PublicApi api(md, NowMs);
-  EventFeed feed(md);
+  gateway::AccountHistory history;
+  gateway::PublicApi public_api(md, NowMs);
+  Markets markets;
+  EventFeed feed(md, history);
   natsSubscription* sub = nullptr;
   std::string subject = bus::EventSubject(static_cast<uint32_t>(*shard));
   if (natsConnection_Subscribe(&sub, (*client)->nats().conn(), subject.c_str(), &EventFeed::OnMsg,
                                &feed) != NATS_OK) {
-    service::Log(service::LogLevel::kError, "gateway", "cannot subscribe to " + subject);
+    Log(service::LogLevel::kError, "cannot subscribe to " + subject);
     return 1;
   }
   natsSubscription_SetPendingLimits(sub, 1 << 20, 1 << 30);
@@ -170,14 +322,54 @@ int main(int argc, char** argv) {
   // The engine may still be starting: retry the first load for a while.
   bool loaded = false;
   for (int i = 0; i < 60 && !g_stop && !loaded; ++i) {
-    loaded = LoadMarkets(**client, md, api);
+    loaded = LoadMarkets(**client, md, public_api, markets);
     if (!loaded) std::this_thread::sleep_for(std::chrono::milliseconds(500));
   }
   if (!loaded) return 1;
   feed.GoLive();
 
+  // --- Stores shared by the replicas.
+  db::PgPool pg_pool_(pg, static_cast<size_t>(*pg_pool));
+  gateway::RedisPool redis(rc);
+  gateway::RedisRateLimiter limiter(redis, limits);
+  gateway::RedisReplayCache replays(redis);
+  gateway::RedisSessionStore sessions(redis);
+  gateway::PgKeyDirectory pg_keys(pg_pool_, keyring->keyring);
+  gateway::CachingKeyDirectory keys(pg_keys, gateway::KeyCacheOptions{});
+  gateway::Authenticator authenticator(keys, replays, &sessions);
+
+  // --- Endpoints.
+  auth::PasswordHasher hasher;
+  gateway::users::WorkerPool pool(static_cast<size_t>(*workers), 10'000);
+  gateway::users::EngineAccounts engine_accounts(**client, *order_timeout);
+  gateway::users::UserService users(pg_pool_, keyring->keyring, hasher, engine_accounts);
+  if (auto demo_path = flags.Get("demo-users"); !demo_path.empty()) {
+    gateway::users::DemoUsersOptions demo;
+    demo.path = demo_path;
+    auto outcome = gateway::users::CreateDemoUsers(users, demo);
+    if (!outcome) {
+      Log(service::LogLevel::kError, "demo users: " + outcome.error());
+      return 1;
+    }
+    if (outcome->created) Log(service::LogLevel::kInfo, "demo users written to " + demo_path);
+  }
+  gateway::users::UserApi user_api(users, sessions, pool, NowMs);
+  gateway::users::AdminApi admin_api(users, pool, *admin_token);
+  gateway::TradingOptions topts;
+  topts.order_timeout_ms = *order_timeout;
+  gateway::TradingApi trading(
+      **client, authenticator, limiter, history,
+      [&markets](std::string_view name) { return markets.ByName(name); },
+      [&markets](uint32_t id) { return markets.ById(id); },
+      [&markets] { return markets.Assets(); }, NowMs, topts);
+
   http::Router router;
-  api.Register(router);
+  public_api.Register(router);
+  trading.Register(router);
+  if (!user_api.Register(router) || !admin_api.Register(router)) {
+    Log(service::LogLevel::kError, "duplicate route");
+    return 1;
+  }
   (void)router.Add(http::Method::kGet, "/health", [](http::Request&&, http::Responder respond) {
     respond(http::Response::Json(200, "{\"status\":\"ok\"}"));
   });
@@ -185,18 +377,19 @@ int main(int argc, char** argv) {
   sc.address = flags.Get("listen", "127.0.0.1");
   sc.port = static_cast<uint16_t>(*port);
   sc.io_threads = static_cast<int>(*threads);
-  auto server = http::Server::Start(sc, std::move(router).ToHandler());
+  auto server =
+      http::Server::Start(sc, gateway::WithRequestLimits(std::move(router).ToHandler(), limiter));
   if (!server) {
-    service::Log(service::LogLevel::kError, "gateway", "cannot listen: " + server.error());
+    Log(service::LogLevel::kError, "cannot listen: " + server.error());
     return 1;
   }
-  service::Log(service::LogLevel::kInfo, "gateway",
-               "listening on http://" + sc.address + ":" + std::to_string((*server)->port()));
+  Log(service::LogLevel::kInfo,
+      "listening on http://" + sc.address + ":" + std::to_string((*server)->port()));
   while (!g_stop) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    if (feed.markets_changed()) LoadMarkets(**client, md, api);
+    if (feed.markets_changed()) LoadMarkets(**client, md, public_api, markets);
   }
-  service::Log(service::LogLevel::kInfo, "gateway", "stopping");
+  Log(service::LogLevel::kInfo, "stopping");
   (*server)->Stop(std::chrono::milliseconds(5000));
   natsSubscription_Unsubscribe(sub);
   natsSubscription_Destroy(sub);

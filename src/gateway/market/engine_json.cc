@@ -38,6 +38,29 @@ void Str(std::string& out, std::string_view key, std::string_view v) {
 
 }  // namespace
 
+std::expected<std::vector<AssetRecord>, std::string> ParseAssets(std::string_view json) {
+  simdjson::ondemand::parser parser;
+  simdjson::padded_string padded(json);
+  simdjson::ondemand::document doc;
+  if (parser.iterate(padded).get(doc)) return std::unexpected("assets: not JSON");
+  simdjson::ondemand::array arr;
+  if (doc["assets"].get_array().get(arr)) return std::unexpected("assets: no array");
+  std::vector<AssetRecord> out;
+  for (auto item : arr) {
+    object o;
+    if (item.get_object().get(o)) return std::unexpected("assets: entry not an object");
+    AssetRecord r;
+    int64_t id = 0;
+    if (!(Get(o, "id", id) && Get(o, "name", r.name) && Get(o, "scale", r.scale)) || id < 0 ||
+        id > UINT32_MAX || r.scale < 0 || r.scale > 18 || r.name.empty()) {
+      return std::unexpected("assets: bad entry");
+    }
+    r.id = static_cast<uint32_t>(id);
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
 std::expected<std::vector<SymbolRecord>, std::string> ParseSymbols(std::string_view json) {
   simdjson::ondemand::parser parser;
   simdjson::padded_string padded(json);

@@ -31,6 +31,15 @@ struct SymbolRecord {
 // Parses the `symbols` answer; an error names what was wrong.
 std::expected<std::vector<SymbolRecord>, std::string> ParseSymbols(std::string_view json);
 
+// One asset as the engine's `assets` query lists it.
+struct AssetRecord {
+  uint32_t id = 0;
+  std::string name;
+  int scale = 8;
+};
+// Parses the `assets` answer, in listing order.
+std::expected<std::vector<AssetRecord>, std::string> ParseAssets(std::string_view json);
+
 struct BookSnapshot {
   int64_t last_update_id = 0;
   std::vector<MarketData::Level> bids, asks;
