@@ -148,7 +148,8 @@ struct Stats {
   uint64_t ok = 0;
   uint64_t cancel_raced = 0;
   uint64_t error_count = 0;
-  uint64_t waited_for_connection = 0;  // measured requests sent later than 1 ms after due
+  uint64_t waited_for_connection = 0;  // measured requests sent > 1 ms after due (no idle
+                                       // connection, or this process not scheduled)
   int64_t send_lag_max_ns = 0;         // due → written, over measured requests
   uint64_t reconnects = 0;
 };
@@ -582,10 +583,10 @@ void LoadGenerator::Report() const {
                static_cast<long long>(config_.duration_s),
                static_cast<long long>(measured_end_ - measured_begin_), mix.c_str());
   std::fprintf(stderr, "api_bench: p50/p99 ms by kind:%s\n", per_kind.c_str());
-  std::fprintf(stderr, "api_bench: cancels of orders filled meanwhile (-2011, counted ok): %llu;"
+  std::fprintf(stderr,
+               "api_bench: cancels of orders filled meanwhile (-2011, counted ok): %llu;"
                " our orders resting at the end: %zu\n",
-               static_cast<unsigned long long>(stats_.cancel_raced),
-               workload_.TrackedOpenOrders());
+               static_cast<unsigned long long>(stats_.cancel_raced), workload_.TrackedOpenOrders());
   std::string errors;
   for (const auto& [key, n] : stats_.errors) {
     errors += " " + key + "=" + std::to_string(n);
@@ -610,15 +611,15 @@ void LoadGenerator::Report() const {
                   100.0 * static_cast<double>(cpu_end_[i] - cpu_begin_[i]) / hz / wall_s);
     cpu += buf;
   }
-  std::fprintf(stderr,
-               "api_bench: cpu (%% of one core) api_bench=%.0f%%%s; send lag max %.2f ms, "
-               "%llu requests sent >1 ms late (no idle connection), %llu reconnects\n",
-               wall_s > 0 ? 100.0 * static_cast<double>(self_cpu_end_ns_ - self_cpu_begin_ns_) /
-                                1e9 / wall_s
-                          : 0.0,
-               cpu.c_str(), static_cast<double>(stats_.send_lag_max_ns) / 1e6,
-               static_cast<unsigned long long>(stats_.waited_for_connection),
-               static_cast<unsigned long long>(stats_.reconnects));
+  std::fprintf(
+      stderr,
+      "api_bench: cpu (%% of one core) api_bench=%.0f%%%s; send lag max %.2f ms, "
+      "%llu requests sent >1 ms after due, %llu reconnects\n",
+      wall_s > 0 ? 100.0 * static_cast<double>(self_cpu_end_ns_ - self_cpu_begin_ns_) / 1e9 / wall_s
+                 : 0.0,
+      cpu.c_str(), static_cast<double>(stats_.send_lag_max_ns) / 1e6,
+      static_cast<unsigned long long>(stats_.waited_for_connection),
+      static_cast<unsigned long long>(stats_.reconnects));
   std::printf("api offered=%lld achieved=%.0f p50_ms=%.2f p99_ms=%.2f p999_ms=%.2f errors=%llu\n",
               static_cast<long long>(config_.rate), static_cast<double>(stats_.ok) / window_s,
               Percentile(all, 0.5), Percentile(all, 0.99), Percentile(all, 0.999),
@@ -655,8 +656,8 @@ bool ParseUrl(const std::string& url, Config& config) {
   }
   config.addr.sin_family = AF_INET;
   config.addr.sin_port = htons(static_cast<uint16_t>(port));
-  if (inet_pton(AF_INET, host == "localhost" ? "127.0.0.1" : host.c_str(),
-                &config.addr.sin_addr) != 1) {
+  if (inet_pton(AF_INET, host == "localhost" ? "127.0.0.1" : host.c_str(), &config.addr.sin_addr) !=
+      1) {
     return false;
   }
   config.host = std::string(rest);
@@ -720,9 +721,8 @@ std::optional<std::string> ParseConfig(int argc, char** argv, Config& config) {
   apps::Flags flags;
   if (auto err = apps::Flags::Parse(
           argc, argv,
-          {"url", "rate", "duration-s", "warmup-s", "connections", "users", "mix",
-           "read-fraction", "cancel-fraction", "open-per-user", "mid-price", "drain-s", "seed",
-           "cpu-pids"},
+          {"url", "rate", "duration-s", "warmup-s", "connections", "users", "mix", "read-fraction",
+           "cancel-fraction", "open-per-user", "mid-price", "drain-s", "seed", "cpu-pids"},
           flags)) {
     return err;
   }
@@ -740,8 +740,8 @@ std::optional<std::string> ParseConfig(int argc, char** argv, Config& config) {
   auto seed = flags.GetInt("seed", 1);
   auto open = flags.GetInt("open-per-user", 8);
   if (!rate || *rate < 1 || *rate > kRateMax || !duration || *duration < 1 || !warmup ||
-      *warmup < 0 || !connections || *connections < 1 || *connections > kConnectionsMax ||
-      !drain || *drain < 0 || *drain > 600 || !seed || !open || *open < 1 || *open > 100) {
+      *warmup < 0 || !connections || *connections < 1 || *connections > kConnectionsMax || !drain ||
+      *drain < 0 || *drain > 600 || !seed || !open || *open < 1 || *open > 100) {
     return "a numeric flag is malformed or out of range";
   }
   if (*duration > 3600 || *warmup > 3600 || *rate * (*duration + *warmup) > kScheduledMax) {
@@ -763,8 +763,8 @@ std::optional<std::string> ParseConfig(int argc, char** argv, Config& config) {
       !ParseFraction(flags.Get("cancel-fraction", "0.1"), config.mix.cancel_fraction)) {
     return "--read-fraction and --cancel-fraction are numbers in 0..1";
   }
-  config.mix.mid_price_ticks = ParsePrice(flags.Get("mid-price", "30000.00"),
-                                          config.mix.price_decimals);
+  config.mix.mid_price_ticks =
+      ParsePrice(flags.Get("mid-price", "30000.00"), config.mix.price_decimals);
   if (config.mix.mid_price_ticks < 100) {
     return "--mid-price must be a price with at most 2 decimals, at least 1.00";
   }

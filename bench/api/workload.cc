@@ -16,7 +16,8 @@ class JsonScanner {
   explicit JsonScanner(std::string_view text) : s_(text) {}
 
   void SkipSpace() {
-    while (i_ < s_.size() && (s_[i_] == ' ' || s_[i_] == '\n' || s_[i_] == '\r' || s_[i_] == '\t')) {
+    while (i_ < s_.size() &&
+           (s_[i_] == ' ' || s_[i_] == '\n' || s_[i_] == '\r' || s_[i_] == '\t')) {
       ++i_;
     }
   }
@@ -112,7 +113,8 @@ class JsonScanner {
     }
     // number, true, false, null
     size_t start = i_;
-    while (i_ < s_.size() && std::string_view(",}] \n\r\t").find(s_[i_]) == std::string_view::npos) {
+    while (i_ < s_.size() &&
+           std::string_view(",}] \n\r\t").find(s_[i_]) == std::string_view::npos) {
       ++i_;
     }
     if (i_ == start) {
@@ -248,8 +250,8 @@ std::string_view Name(RequestKind kind) {
   return "?";
 }
 
-Workload::Workload(std::vector<ApiUser> users, MixOptions options, uint64_t seed,
-                   std::string host, std::string run_id)
+Workload::Workload(std::vector<ApiUser> users, MixOptions options, uint64_t seed, std::string host,
+                   std::string run_id)
     : users_(std::move(users)),
       state_(users_.size()),
       options_(std::move(options)),
@@ -269,16 +271,11 @@ RequestKind Workload::PickKind(UserState* user) {
                                              RequestKind::kAccount, RequestKind::kOpenOrders};
     return kReads[rng_() % 4];
   }
-  if (!user->open.empty() && (user->open.size() >= options_.open_per_user_max ||
-                             unit(rng_) < options_.cancel_fraction)) {
+  if (!user->open.empty() &&
+      (user->open.size() >= options_.open_per_user_max || unit(rng_) < options_.cancel_fraction)) {
     return RequestKind::kCancelOrder;
   }
   return RequestKind::kNewOrder;
-}
-
-int64_t Workload::Timestamp(UserState& user, int64_t now_ms) {
-  user.last_timestamp_ms = std::max(now_ms, user.last_timestamp_ms + 1);
-  return user.last_timestamp_ms;
 }
 
 std::string Workload::ClientOrderId(uint64_t seq) const {
@@ -307,7 +304,7 @@ RequestTag Workload::Next(int64_t now_ms, std::string& out) {
   tag.user = static_cast<uint32_t>(next_user_++ % users_.size());
   UserState& user = state_[tag.user];
   tag.kind = PickKind(&user);
-  int64_t ts = Timestamp(user, now_ms);
+  int64_t ts = now_ms;
   switch (tag.kind) {
     case RequestKind::kNewOrder:
       tag.order_seq = next_order_seq_++;
@@ -346,8 +343,8 @@ void Workload::BuildNewOrder(uint32_t user, int64_t ts, uint64_t seq, std::strin
   // Buys at mid-3..mid+2 ticks, sells at mid-2..mid+3: the ranges overlap, so most orders
   // trade, and the rest rest within three ticks of the mid price.
   int64_t offset = static_cast<int64_t>(rng_() % 6);
-  int64_t price = buy ? options_.mid_price_ticks + 2 - offset
-                      : options_.mid_price_ticks - 2 + offset;
+  int64_t price =
+      buy ? options_.mid_price_ticks + 2 - offset : options_.mid_price_ticks - 2 + offset;
   int64_t span = options_.qty_steps_max - options_.qty_steps_min + 1;
   int64_t qty = options_.qty_steps_min + static_cast<int64_t>(rng_() % static_cast<uint64_t>(span));
   std::string params;

@@ -18,8 +18,10 @@
 // Signing (BINANCE_API.md §2, ccxt's placement): POST puts every parameter in a form body
 // with `signature` last and an empty query; GET and DELETE put them in the query with
 // `signature` last. The signature is the lowercase hex HMAC-SHA256 of the payload under the
-// API secret; `recvWindow=10000` as ccxt sends. A user's timestamps never repeat (each is at
-// least the previous + 1 ms), so no two of its signed requests are byte-identical.
+// API secret; `recvWindow=10000` as ccxt sends; `timestamp` is the wall clock in ms. The
+// requests the server's replay cache checks (POST, and DELETE if configured) are never
+// byte-identical: each new order has a fresh newClientOrderId and each order is cancelled at
+// most once. GETs may repeat within a millisecond; the replay cache never checks them.
 //
 // The public mix (`public_only`) needs no users: GET depth, ticker/24hr and time.
 //
@@ -114,16 +116,14 @@ class Workload {
 
  private:
   struct UserState {
-    int64_t last_timestamp_ms = 0;
     std::deque<uint64_t> open;  // order seqs, oldest first
   };
 
   RequestKind PickKind(UserState* user);  // null: public mix
-  int64_t Timestamp(UserState& user, int64_t now_ms);
   void BuildNewOrder(uint32_t user, int64_t ts, uint64_t seq, std::string& out);
   void BuildCancel(uint32_t user, int64_t ts, uint64_t seq, std::string& out);
-  void BuildSignedGet(uint32_t user, std::string_view path, std::string_view params,
-                      int64_t ts, std::string& out);
+  void BuildSignedGet(uint32_t user, std::string_view path, std::string_view params, int64_t ts,
+                      std::string& out);
   void BuildGet(std::string_view target, const ApiUser* user, std::string& out);
   std::string ClientOrderId(uint64_t seq) const;
 
