@@ -16,11 +16,13 @@ import json
 import os
 import secrets
 import sys
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
 
 USERS_MAX = 100_000
+RETRIES = 40
 
 
 class ApiError(Exception):
@@ -28,18 +30,25 @@ class ApiError(Exception):
 
 
 def call(base, method, path, params, headers=None, timeout=60):
+    """One request; retried while the server answers 503 (-1008: its password hasher is busy,
+    which concurrent registrations cause), at most RETRIES times with a growing pause."""
     body = urllib.parse.urlencode(params).encode()
-    req = urllib.request.Request(base + path, data=body, method=method)
-    req.add_header("Content-Type", "application/x-www-form-urlencoded")
-    for name, value in (headers or {}).items():
-        req.add_header(name, value)
-    try:
-        with urllib.request.urlopen(req, timeout=timeout) as resp:
-            return json.loads(resp.read().decode())
-    except urllib.error.HTTPError as e:
-        raise ApiError(f"{method} {path}: HTTP {e.code} {e.read().decode(errors='replace')}")
-    except (urllib.error.URLError, OSError) as e:
-        raise ApiError(f"{method} {path}: {e}")
+    for attempt in range(RETRIES + 1):
+        req = urllib.request.Request(base + path, data=body, method=method)
+        req.add_header("Content-Type", "application/x-www-form-urlencoded")
+        for name, value in (headers or {}).items():
+            req.add_header(name, value)
+        try:
+            with urllib.request.urlopen(req, timeout=timeout) as resp:
+                return json.loads(resp.read().decode())
+        except urllib.error.HTTPError as e:
+            text = e.read().decode(errors="replace")
+            if e.code != 503 or attempt == RETRIES:
+                raise ApiError(f"{method} {path}: HTTP {e.code} {text}")
+        except (urllib.error.URLError, OSError) as e:
+            raise ApiError(f"{method} {path}: {e}")
+        time.sleep(0.05 * (attempt + 1))
+    raise AssertionError("unreachable")
 
 
 def create_user(base, admin_token, run_id, index, funding):
@@ -66,7 +75,7 @@ def main():
     parser.add_argument("--out", required=True)
     parser.add_argument("--fund", action="append", default=[],
                         help="ASSET=AMOUNT deposited into each user (repeatable)")
-    parser.add_argument("--parallel", type=int, default=4)
+    parser.add_argument("--parallel", type=int, default=2)
     args = parser.parse_args()
     if not 1 <= args.count <= USERS_MAX or not 1 <= args.parallel <= 64:
         parser.error(f"--count must be 1..{USERS_MAX} and --parallel 1..64")
