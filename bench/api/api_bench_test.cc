@@ -166,6 +166,37 @@ TEST(Workload, OpenOrdersAreBoundedAndCancelledOldestFirst) {
   EXPECT_EQ(key, "order:429/-1003");
 }
 
+// An openOrders answer replaces what the workload believes open: filled orders drop out,
+// orders placed after the read was built stay, other runs' ids are ignored.
+TEST(Workload, OpenOrdersAnswerResyncsTrackedOrders) {
+  MixOptions mix;
+  mix.read_fraction = 0.0;
+  mix.cancel_fraction = 0.0;
+  mix.open_per_user_max = 3;
+  Workload w({{"k", "s"}}, mix, 1, "h", "r");
+  std::string key;
+  std::string msg;
+  std::vector<uint64_t> seqs;
+  for (int i = 0; i < 3; ++i) {
+    RequestTag tag = w.Next(1000, msg);
+    seqs.push_back(tag.order_seq);
+    w.OnResponse(tag, 200, R"({"status":"NEW"})", key);
+  }
+  RequestTag read{RequestKind::kOpenOrders, 0, seqs[2]};  // built before the third order
+  std::string body = R"([{"symbol":"BTCUSDT","clientOrderId":"r-)" + std::to_string(seqs[1]) +
+                     R"(","status":"NEW"},{"clientOrderId":"other-1"},{"clientOrderId":"r-)" +
+                     std::to_string(seqs[0] + 1000) + R"("}])";
+  EXPECT_EQ(w.OnResponse(read, 200, body, key), Outcome::kOk);
+  EXPECT_EQ(w.TrackedOpenOrders(), 2u);  // seqs[1] from the answer, seqs[2] placed since
+  RequestTag tag = w.Next(1000, msg);
+  ASSERT_EQ(tag.kind, RequestKind::kNewOrder);
+  w.OnResponse(tag, 200, R"({"status":"NEW"})", key);
+  tag = w.Next(1000, msg);  // three open: the oldest, seqs[1], is cancelled (not seqs[0])
+  ASSERT_EQ(tag.kind, RequestKind::kCancelOrder);
+  EXPECT_NE(msg.find("origClientOrderId=r-" + std::to_string(seqs[1]) + "&"), std::string::npos)
+      << msg;
+}
+
 TEST(Workload, PricesAndQuantitiesStayInTheirBands) {
   MixOptions mix;
   mix.read_fraction = 0.0;

@@ -327,6 +327,7 @@ RequestTag Workload::Next(int64_t now_ms, std::string& out) {
       BuildSignedGet(tag.user, "/api/v3/account", "", ts, out);
       break;
     case RequestKind::kOpenOrders:
+      tag.order_seq = next_order_seq_;  // orders from here on may be missing from the answer
       BuildSignedGet(tag.user, "/api/v3/openOrders", "symbol=" + options_.symbol + "&", ts, out);
       break;
     case RequestKind::kTime:
@@ -392,6 +393,31 @@ void Workload::BuildGet(std::string_view target, const ApiUser* user, std::strin
   out.append("\r\n\r\n");
 }
 
+void Workload::Resync(UserState& user, uint64_t first_unlisted_seq, std::string_view body) {
+  // Our ids in the answer: "clientOrderId":"<run_id>-<seq>".
+  const std::string needle = "\"clientOrderId\":\"" + run_id_ + "-";
+  std::deque<uint64_t> open;
+  for (size_t at = body.find(needle); at != std::string_view::npos;
+       at = body.find(needle, at + needle.size())) {
+    uint64_t seq = 0;
+    const char* begin = body.data() + at + needle.size();
+    auto [p, ec] = std::from_chars(begin, body.data() + body.size(), seq);
+    if (ec == std::errc() && p < body.data() + body.size() && *p == '"' &&
+        seq < first_unlisted_seq && open.size() < kResyncOrdersMax) {
+      open.push_back(seq);
+    }
+  }
+  std::sort(open.begin(), open.end());
+  // Orders placed after the request was built are not in the answer: keep them.
+  for (uint64_t seq : user.open) {
+    if (seq >= first_unlisted_seq) {
+      open.push_back(seq);
+    }
+  }
+  tracked_open_ = tracked_open_ - user.open.size() + open.size();
+  user.open = std::move(open);
+}
+
 Outcome Workload::OnResponse(const RequestTag& tag, int status, std::string_view body,
                              std::string& error_key) {
   if (status >= 200 && status < 300) {
@@ -400,6 +426,9 @@ Outcome Workload::OnResponse(const RequestTag& tag, int status, std::string_view
          body.find("\"status\":\"PARTIALLY_FILLED\"") != std::string_view::npos)) {
       state_[tag.user].open.push_back(tag.order_seq);
       ++tracked_open_;
+    }
+    if (tag.kind == RequestKind::kOpenOrders) {
+      Resync(state_[tag.user], tag.order_seq, body);
     }
     return Outcome::kOk;
   }

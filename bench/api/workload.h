@@ -6,10 +6,11 @@
 // order operations on one symbol: GTC LIMIT orders of random side within a few ticks of a fixed
 // mid price (buys at mid-3..mid+2 ticks, sells at mid-2..mid+3, so most cross and trade), and
 // cancels by origClientOrderId of the user's own earlier orders that answered NEW or
-// PARTIALLY_FILLED. A user with `open_per_user_max` such orders cancels its oldest before
-// placing more, and a fraction `cancel_fraction` of order operations cancel when there is
-// something to cancel: the book stays bounded (at most users × open_per_user_max of our
-// orders, below the symbol's MAX_NUM_ORDERS per user).
+// PARTIALLY_FILLED, as far as the workload knows: each answer to the user's openOrders read
+// replaces that knowledge (orders filled since drop out). A user with `open_per_user_max`
+// such orders cancels its oldest before placing more, and a fraction `cancel_fraction` of order
+// operations cancel when there is something to cancel: the book stays bounded (at most users ×
+// open_per_user_max of our orders, below the symbol's MAX_NUM_ORDERS per user).
 //
 // A cancel may reach an order that was filled since it was placed: Binance answers -2011
 // ("Unknown order sent."), HTTP 400. That is a race of the workload, not a server error, and
@@ -46,6 +47,7 @@ struct ApiUser {
 inline constexpr size_t kUsersMax = 100'000;
 inline constexpr size_t kUsersFileBytesMax = 64 * 1024 * 1024;
 inline constexpr size_t kCredentialBytesMax = 512;
+inline constexpr size_t kResyncOrdersMax = 1000;  // ids taken from one openOrders answer
 
 // Reads a JSON array of objects, each with string members "apiKey" and "apiSecret" (others,
 // such as "email" or "userId", are ignored): the format of var/demo/users.json and of the file
@@ -91,7 +93,8 @@ struct MixOptions {
 struct RequestTag {
   RequestKind kind = RequestKind::kTime;
   uint32_t user = 0;
-  uint64_t order_seq = 0;  // kNewOrder: its client order id's number
+  uint64_t order_seq = 0;  // kNewOrder: its client order id's number; kOpenOrders: the next
+                           // number at the time it was built
 };
 
 class Workload {
@@ -120,6 +123,8 @@ class Workload {
   };
 
   RequestKind PickKind(UserState* user);  // null: public mix
+  // The user's open orders from an openOrders answer, plus those placed since it was asked.
+  void Resync(UserState& user, uint64_t first_unlisted_seq, std::string_view body);
   void BuildNewOrder(uint32_t user, int64_t ts, uint64_t seq, std::string& out);
   void BuildCancel(uint32_t user, int64_t ts, uint64_t seq, std::string& out);
   void BuildSignedGet(uint32_t user, std::string_view path, std::string_view params, int64_t ts,
