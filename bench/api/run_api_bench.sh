@@ -20,6 +20,7 @@
 #                  lift the per-IP weight and per-account order limits (a benchmark is one IP
 #                  and a few users), for those of them the gateway's usage text lists
 #   BUILD_DIR      the release build (default: build/release)
+#   KEEP_LOGS      a directory to copy the stack's logs into before the temp dir goes
 set -euo pipefail
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -49,6 +50,10 @@ cleanup() {
   trap - EXIT
   if ((stack_started)); then
     "${stack}" down >/dev/null 2>&1 || echo "run_api_bench: stack.sh down failed" >&2
+  fi
+  if [[ -n "${KEEP_LOGS:-}" && -n "${tmp}" && -d "${tmp}/var/log" ]]; then
+    mkdir -p "${KEEP_LOGS}" && cp -r "${tmp}/var/log/." "${KEEP_LOGS}/" &&
+      echo "run_api_bench: logs kept in ${KEEP_LOGS}" >&2
   fi
   [[ -z "${tmp}" ]] || rm -rf "${tmp}"
   exit "${rc}"
