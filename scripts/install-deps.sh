@@ -5,7 +5,21 @@ set -euo pipefail
 
 packages=(g++ cmake ninja-build ccache make pkg-config googletest libgtest-dev
   libnats-dev nats-server libtomlplusplus-dev redis-server postgresql
-  libboost-dev libsodium-dev libpq-dev libhiredis-dev libsimdjson-dev curl)
+  libboost-dev libsodium-dev libpq-dev libhiredis-dev libsimdjson-dev curl
+  clang-19 libclang-rt-19-dev)
+# clang-19 + its runtime: libFuzzer for tests/fuzz (g++ has no libFuzzer; Debian's default
+# clang 14 cannot compile libstdc++ 12's <expected>).
+#
+# The npm packages of the client end-to-end tests (tests/e2e: ccxt and @binance/spot, pinned in
+# its package-lock.json) are installed after the Debian packages, by tests/e2e/install.sh.
+repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+install_npm() {
+  if ! command -v npm >/dev/null; then
+    echo "npm not found: the client end-to-end tests need Node.js >= 20 with npm" >&2
+    exit 1
+  fi
+  "$repo_root/tests/e2e/install.sh"
+}
 
 missing=()
 for p in "${packages[@]}"; do
@@ -14,6 +28,7 @@ for p in "${packages[@]}"; do
   fi
 done
 if [ ${#missing[@]} -eq 0 ]; then
+  install_npm
   exit 0
 fi
 if [ "$(id -u)" -ne 0 ]; then
@@ -25,3 +40,4 @@ echo "Installing: ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+install_npm
