@@ -191,6 +191,15 @@ TEST_F(UsersTest, Ed25519KeyStoresOnlyThePublicKey) {
   EXPECT_EQ(stored->public_key, std::string(reinterpret_cast<char*>(pk), sizeof pk));
   EXPECT_TRUE(stored->secret_ciphertext.empty());
 
+  // Only the base64 body of the PEM works too.
+  std::string body = auth::ToPem(key);
+  body = body.substr(body.find('\n') + 1);
+  body = body.substr(0, body.find("-----"));
+  std::erase(body, '\n');
+  auto bare = Call("POST", "/api/v1/apiKeys", "type=ED25519&publicKey=" + Encode(body),
+                   Bearer(token));
+  EXPECT_EQ(bare.status, 200) << bare.body;
+
   const std::string invalid =
       "{\"code\":-1130,\"msg\":\"Data sent for parameter 'publicKey' is not valid.\"}";
   for (const std::string& bad :

@@ -1,6 +1,7 @@
 #include "gateway/users/user_api.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cstdio>
 #include <memory>
 #include <utility>
