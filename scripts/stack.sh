@@ -683,6 +683,40 @@ cmd_up() {
   start_gateway
   lock_release
   cmd_status || true
+  print_usage
+}
+
+# After `up`: where the API is and a copy-paste signed request and ccxt snippet with the first
+# demo user's key (README.md, "Using it").
+print_usage() {
+  local users="$SPOTEX_VAR/demo/users.json" key secret base
+  running_pid gateway >/dev/null || return 0
+  base="http://127.0.0.1:$GATEWAY_PORT"
+  echo
+  echo "REST API:      $base/api/v3   (Binance spot API; e.g. $base/api/v3/exchangeInfo)"
+  echo "Users/keys:    $base/api/v1   (docs/api-v1.md)"
+  [ -s "$users" ] || return 0
+  key="$(grep -o '"apiKey":"[^"]*"' "$users" | head -n 1 | cut -d'"' -f4)"
+  secret="$(grep -o '"apiSecret":"[^"]*"' "$users" | head -n 1 | cut -d'"' -f4)"
+  echo "Demo users:    $users (email, password, apiKey, apiSecret)"
+  echo
+  echo "Signed request (the first demo user's balances):"
+  cat <<EOT
+  KEY=$key
+  SECRET=$secret
+  Q="timestamp=\$(date +%s%3N)"
+  SIG=\$(printf %s "\$Q" | openssl dgst -sha256 -hmac "\$SECRET" | sed 's/.* //')
+  curl -s -H "X-MBX-APIKEY: \$KEY" "$base/api/v3/account?\$Q&signature=\$SIG"
+EOT
+  echo
+  echo "ccxt (Node.js, npm install ccxt):"
+  cat <<EOT
+  const ccxt = require('ccxt');
+  const ex = new ccxt.binance({ apiKey: '$key', secret: '$secret',
+    urls: { api: { public: '$base/api/v3', private: '$base/api/v3' } },
+    options: { defaultType: 'spot', fetchMarkets: { types: ['spot'] }, fetchCurrencies: false, fetchMargins: false } });
+  ex.fetchBalance().then(b => console.log(b.total));
+EOT
 }
 
 cmd_down() {
