@@ -7,6 +7,9 @@
 //                    funded with BTC, ETH, USDT and BNB. Unset: every signed test is skipped.
 
 import { readFileSync } from 'node:fs';
+import { createHmac, randomBytes } from 'node:crypto';
+import http from 'node:http';
+import net from 'node:net';
 import assert from 'node:assert/strict';
 import ccxt from 'ccxt';
 import { Spot } from '@binance/spot';
@@ -174,4 +177,174 @@ export async function eventually(fn, ms = 5000) {
     if (v || Date.now() >= deadline) return v;
     await new Promise((r) => setTimeout(r, 100));
   }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Raw HTTP, for the tests that must control every byte (signature placement, bad input, client
+// address, a second gateway replica).
+
+// One request on a fresh connection (no keep-alive, so no test shares a socket with another).
+// `opts`: method ['GET'], path (with the query, sent as is), body (string or Buffer), headers,
+// baseUrl [BASE_URL], localAddress (a loopback source address: rate limits are per client IP),
+// timeoutMs [5000]. Resolves {status, headers, text, json} (json: the parsed body, or null).
+export function rawRequest(opts) {
+  const url = new URL(opts.baseUrl ?? BASE_URL);
+  const body = opts.body === undefined ? null : Buffer.from(opts.body);
+  const headers = { ...(opts.headers ?? {}) };
+  if (body !== null && !Object.keys(headers).some((k) => k.toLowerCase() === 'content-length')) {
+    headers['Content-Length'] = String(body.length);
+  }
+  return new Promise((resolve, reject) => {
+    const req = http.request({
+      host: url.hostname,
+      port: Number(url.port),
+      method: opts.method ?? 'GET',
+      path: opts.path,
+      headers,
+      agent: false,
+      localAddress: opts.localAddress,
+      timeout: opts.timeoutMs ?? 5000,
+    }, (res) => {
+      const chunks = [];
+      res.on('data', (c) => chunks.push(c));
+      res.on('error', reject);
+      res.on('end', () => {
+        const text = Buffer.concat(chunks).toString('utf8');
+        let json = null;
+        try {
+          json = JSON.parse(text);
+        } catch {
+          // not JSON: the caller's assertion says so
+        }
+        resolve({ status: res.statusCode, headers: res.headers, text, json });
+      });
+    });
+    req.on('timeout', () => req.destroy(new Error(`${opts.method ?? 'GET'} ${opts.path}: timeout`)));
+    req.on('error', reject);
+    if (body !== null) req.write(body);
+    req.end();
+  });
+}
+
+// Raw bytes on a fresh TCP connection; resolves everything the server sent until it closed
+// the connection (`closed: true`) or `ms` passed (`closed: false`, the socket is then ended).
+export function rawExchange(bytes, { baseUrl = BASE_URL, ms = 3000 } = {}) {
+  const url = new URL(baseUrl);
+  return new Promise((resolve, reject) => {
+    const chunks = [];
+    const sock = net.connect({ host: url.hostname, port: Number(url.port) });
+    const timer = setTimeout(() => {
+      sock.destroy();
+      resolve({ text: Buffer.concat(chunks).toString('latin1'), closed: false });
+    }, ms);
+    sock.on('connect', () => sock.write(bytes));
+    sock.on('data', (c) => chunks.push(c));
+    sock.on('error', (e) => {
+      // A reset after the answer still counts as closed by the server.
+      clearTimeout(timer);
+      if (chunks.length) resolve({ text: Buffer.concat(chunks).toString('latin1'), closed: true });
+      else reject(e);
+    });
+    sock.on('close', () => {
+      clearTimeout(timer);
+      resolve({ text: Buffer.concat(chunks).toString('latin1'), closed: true });
+    });
+  });
+}
+
+// HMAC-SHA256 hex digest of `payload` with an API secret (BINANCE_API.md §2).
+export const hmacHex = (secret, payload) =>
+  createHmac('sha256', secret).update(payload).digest('hex');
+
+// "a=1&b=x%20y" from [[name, value], ...] or an object, values percent-encoded.
+export function formEncode(params) {
+  const pairs = Array.isArray(params) ? params : Object.entries(params);
+  return pairs.map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(String(v))}`).join('&');
+}
+
+// A signed request as a client would send it. `placement`:
+//   'query'      everything in the query, signature last (GET/DELETE of both clients, and
+//                @binance/spot's POST, which also sends an empty body with Content-Type
+//                application/json)
+//   'body'       ccxt's POST: everything in the form body, signature last, empty query
+// `params` is a string (already encoded) or pairs/object; timestamp is appended unless the
+// string/object has one or `timestamp: null` is passed. Returns the options for rawRequest.
+export function signedRequest(user, method, path, params = {}, {
+  placement = 'query', timestamp = Date.now(), secret = user.apiSecret, apiKey = user.apiKey,
+  signature = undefined, headers = {}, ...rest
+} = {}) {
+  let payload = typeof params === 'string' ? params : formEncode(params);
+  if (timestamp !== null && !/(^|&)timestamp=/.test(payload)) {
+    payload += `${payload ? '&' : ''}timestamp=${timestamp}`;
+  }
+  const sig = signature === undefined ? hmacHex(secret, payload) : signature;
+  const signed = sig === null ? payload : `${payload}&signature=${sig}`;
+  const h = apiKey === null ? { ...headers } : { 'X-MBX-APIKEY': apiKey, ...headers };
+  if (placement === 'body') {
+    return { method, path, body: signed,
+      headers: { 'Content-Type': 'application/x-www-form-urlencoded', ...h }, ...rest };
+  }
+  const out = { method, path: `${path}?${signed}`, headers: h, ...rest };
+  if (method === 'POST' || method === 'PUT') {
+    out.body = '';
+    out.headers = { 'Content-Type': 'application/json', ...h };
+  }
+  return out;
+}
+
+// Asserts a Binance error answer: the HTTP status, {"code","msg"} with exactly these two keys,
+// and the code; `msg` (string or RegExp) is checked when given. Returns the body.
+export function assertError(res, status, code, msg = undefined) {
+  const where = `${res.status} ${res.text.slice(0, 300)}`;
+  assert.ok(res.json && typeof res.json === 'object', `JSON error body, got ${where}`);
+  assert.deepEqual(Object.keys(res.json).sort(), ['code', 'msg'], `error body keys: ${where}`);
+  assert.equal(res.json.code, code, `error code: ${where}`);
+  assert.equal(res.status, status, `HTTP status: ${where}`);
+  if (typeof msg === 'string') assert.equal(res.json.msg, msg, `message: ${where}`);
+  else if (msg) assert.match(res.json.msg, msg, `message: ${where}`);
+  return res.json;
+}
+
+// The admin token of the stack ($SPOTEX_VAR/secrets/admin-token, first line), or null.
+export function adminToken() {
+  const dir = process.env.SPOTEX_SECRETS_DIR ??
+    (process.env.SPOTEX_VAR ? `${process.env.SPOTEX_VAR}/secrets` : null);
+  if (!dir) return null;
+  try {
+    return readFileSync(`${dir}/admin-token`, 'utf8').split('\n')[0].trim();
+  } catch {
+    return null;
+  }
+}
+
+// A new user through /api/v1 with one HMAC key: {userId, email, apiKey, apiSecret, token}.
+// `keyParams`: permissions ['READ,TRADE'], ipAllowList, ... `baseUrl` picks the replica.
+export async function createUser(tag, keyParams = {}, { baseUrl = BASE_URL } = {}) {
+  const email = `${tag}-${runTag}-${(counter++).toString(36)}@e2e.spotex.test`;
+  const password = `pw-${randomBytes(12).toString('hex')}`;
+  const form = { 'Content-Type': 'application/x-www-form-urlencoded' };
+  const reg = await rawRequest({ baseUrl, method: 'POST', path: '/api/v1/users', headers: form,
+    body: formEncode({ email, password }) });
+  assert.equal(reg.status, 200, `register: ${reg.text}`);
+  const login = await rawRequest({ baseUrl, method: 'POST', path: '/api/v1/session',
+    headers: form, body: formEncode({ email, password }) });
+  assert.equal(login.status, 200, `login: ${login.text}`);
+  const { token } = login.json;
+  const key = await rawRequest({ baseUrl, method: 'POST', path: '/api/v1/apiKeys',
+    headers: { ...form, Authorization: `Bearer ${token}` },
+    body: formEncode({ permissions: 'READ,TRADE', ...keyParams }) });
+  assert.equal(key.status, 200, `apiKeys: ${key.text}`);
+  return { userId: reg.json.userId, email, token, apiKey: key.json.apiKey,
+    apiSecret: key.json.secretKey };
+}
+
+// Credits `amount` of `asset` to a user through the admin endpoint.
+export async function deposit(userId, asset, amount, { baseUrl = BASE_URL } = {}) {
+  const token = adminToken();
+  assert.ok(token, 'admin token: set SPOTEX_VAR (run.sh does)');
+  const res = await rawRequest({ baseUrl, method: 'POST', path: '/api/v1/admin/deposit',
+    headers: { 'Content-Type': 'application/x-www-form-urlencoded', 'X-Spotex-Admin-Token': token },
+    body: formEncode({ userId, asset, amount }) });
+  assert.equal(res.status, 200, `deposit: ${res.text}`);
+  return res.json;
 }
