@@ -165,6 +165,32 @@ TEST_F(MarketDataTest, TradesAggTradesAndTickers) {
       "{\"mins\":5,\"price\":\"65003.33333333\",\"closeTime\":" + std::to_string(kT0 + 1000) + "}");
 }
 
+TEST_F(MarketDataTest, HistoricalTradesFromAnIdServeOnlyWhatIsHeld) {
+  bool not_held = true;
+  EXPECT_EQ(*md_.TradesFrom("BTCUSDT", 1, 500, not_held), "[]");  // no trade yet
+  EXPECT_FALSE(not_held);
+  for (int i = 0; i < 3; ++i) Limit(1, engine::Side::kSell, 65000 + i, 100, kT0);
+  Limit(2, engine::Side::kBuy, 65010, 300, kT0 + 1000);  // trades 1, 2, 3
+  auto from2 = md_.TradesFrom("BTCUSDT", 2, 500, not_held);
+  ASSERT_TRUE(from2);
+  EXPECT_FALSE(not_held);
+  EXPECT_EQ(from2->find("\"id\":1,"), std::string::npos) << *from2;
+  EXPECT_NE(from2->find("{\"id\":2,"), std::string::npos) << *from2;
+  EXPECT_NE(from2->find("{\"id\":3,"), std::string::npos) << *from2;
+  auto one = md_.TradesFrom("BTCUSDT", 2, 1, not_held);
+  EXPECT_EQ(one->find("\"id\":3,"), std::string::npos) << *one;  // limit 1: only trade 2
+  EXPECT_EQ(*md_.TradesFrom("BTCUSDT", 99, 500, not_held), "[]");
+  EXPECT_FALSE(md_.TradesFrom("NOPE", 1, 500, not_held).has_value());
+  // More trades than are kept: the oldest ones are gone, and asking for them says so.
+  for (size_t i = 0; i < MarketData::kTradesKept; ++i) {
+    Limit(1, engine::Side::kSell, 65000, 100, kT0 + 2000);
+    Limit(2, engine::Side::kBuy, 65000, 100, kT0 + 2000);
+  }
+  auto gone = md_.TradesFrom("BTCUSDT", 1, 500, not_held);
+  ASSERT_TRUE(gone);
+  EXPECT_TRUE(not_held);
+}
+
 TEST_F(MarketDataTest, KlinesOfSeveralIntervalsFillQuietIntervals) {
   // Trades at minute 0 (65000), minute 1 (65100) and minute 7 (64900).
   for (auto [minute, price] : {std::pair{0, 65000}, {1, 65100}, {7, 64900}}) {

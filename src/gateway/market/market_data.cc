@@ -207,15 +207,11 @@ std::optional<std::string> MarketData::Depth(std::string_view symbol, size_t lim
   return out;
 }
 
-std::optional<std::string> MarketData::Trades(std::string_view symbol, size_t limit) const {
-  std::shared_lock lock(mu_);
-  const Book* b = Find(symbol);
-  if (b == nullptr) return std::nullopt;
-  const int qs = b->info.quote_scale, bs = b->info.base_scale;
+std::string MarketData::TradesJson(const Book& b, size_t from, size_t to) {
+  const int qs = b.info.quote_scale, bs = b.info.base_scale;
   std::string out = "[";
-  size_t from = b->trades.size() > limit ? b->trades.size() - limit : 0;
-  for (size_t i = from; i < b->trades.size(); ++i) {
-    const Trade& t = b->trades[i];
+  for (size_t i = from; i < to; ++i) {
+    const Trade& t = b.trades[i];
     if (i > from) out += ',';
     out += "{\"id\":" + std::to_string(t.id) + ",\"price\":";
     Quoted(out, t.price, qs);
@@ -229,6 +225,30 @@ std::optional<std::string> MarketData::Trades(std::string_view symbol, size_t li
   }
   out += ']';
   return out;
+}
+
+std::optional<std::string> MarketData::Trades(std::string_view symbol, size_t limit) const {
+  std::shared_lock lock(mu_);
+  const Book* b = Find(symbol);
+  if (b == nullptr) return std::nullopt;
+  size_t from = b->trades.size() > limit ? b->trades.size() - limit : 0;
+  return TradesJson(*b, from, b->trades.size());
+}
+
+std::optional<std::string> MarketData::TradesFrom(std::string_view symbol, int64_t from_id,
+                                                  size_t limit, bool& not_held) const {
+  not_held = false;
+  std::shared_lock lock(mu_);
+  const Book* b = Find(symbol);
+  if (b == nullptr) return std::nullopt;
+  if (b->trades.empty() || from_id > b->trades.back().id) return std::string("[]");
+  if (from_id < b->trades.front().id && b->trades.front().id > 1) {
+    not_held = true;
+    return std::string();
+  }
+  size_t from = 0;
+  while (from < b->trades.size() && b->trades[from].id < from_id) ++from;
+  return TradesJson(*b, from, std::min(b->trades.size(), from + limit));
 }
 
 std::optional<std::string> MarketData::AggTrades(std::string_view symbol, size_t limit) const {

@@ -47,6 +47,11 @@ class MarketData {
   std::optional<std::string> Depth(std::string_view symbol, size_t limit) const;
   std::optional<std::string> Trades(std::string_view symbol, size_t limit) const;
   std::optional<std::string> AggTrades(std::string_view symbol, size_t limit) const;
+  // historicalTrades: trades with id >= from_id, oldest first, at most `limit`. Only the trades
+  // this gateway holds can be served: when from_id is older than the oldest one held (and that
+  // one is not the symbol's first trade), `not_held` is set and nothing is returned.
+  std::optional<std::string> TradesFrom(std::string_view symbol, int64_t from_id, size_t limit,
+                                        bool& not_held) const;
   // `interval_ms` one of the supported intervals (ParseInterval); start/end 0 = not sent.
   std::optional<std::string> Klines(std::string_view symbol, int64_t interval_ms, int64_t start_ms,
                                     int64_t end_ms, size_t limit) const;
@@ -84,6 +89,8 @@ class MarketData {
   };
 
   const Book* Find(std::string_view symbol) const;
+  // Trades [from, to) of `b` as a JSON array.
+  static std::string TradesJson(const Book& b, size_t from, size_t to);
   // Sums the bars whose open time is in [from, to).
   Bar Window(const Book& b, int64_t from_ms, int64_t to_ms) const;
   std::string TickerJson(const Book& b, const Bar& w, int64_t open_ms, int64_t close_ms, bool mini,

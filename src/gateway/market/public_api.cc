@@ -83,6 +83,7 @@ void PublicApi::Register(http::Router& router) {
   add("/api/v3/depth", [this](Params& p) { return Depth(p); });
   add("/api/v3/trades", [this](Params& p) { return Trades(p, false); });
   add("/api/v3/aggTrades", [this](Params& p) { return Trades(p, true); });
+  add("/api/v3/historicalTrades", [this](Params& p) { return HistoricalTrades(p); });
   add("/api/v3/klines", [this](Params& p) { return Klines(p); });
   add("/api/v3/uiKlines", [this](Params& p) { return Klines(p); });
   add("/api/v3/avgPrice", [this](Params& p) { return AvgPrice(p); });
@@ -153,6 +154,31 @@ Response PublicApi::Trades(Params& p, bool agg) {
   }
   auto out = agg ? market_.AggTrades(*symbol, *limit) : market_.Trades(*symbol, *limit);
   return out ? Response::Json(200, std::move(*out)) : Fail(InvalidSymbol());
+}
+
+// Binance's historicalTrades is MARKET_DATA: it needs an API key header but no signature. The
+// header is not checked here (the data is public; @binance/spot sends its key on every call).
+Response PublicApi::HistoricalTrades(Params& p) {
+  auto symbol = p.GetString("symbol");
+  if (!symbol) return Fail(symbol.error());
+  auto limit = Limit(p, 500, 1000);
+  if (!limit) return Fail(limit.error());
+  auto from_id = p.GetOptionalLong("fromId");
+  if (!from_id) return Fail(from_id.error());
+  if (!*from_id) {
+    auto out = market_.Trades(*symbol, *limit);
+    return out ? Response::Json(200, std::move(*out)) : Fail(InvalidSymbol());
+  }
+  bool not_held = false;
+  auto out = market_.TradesFrom(*symbol, **from_id, *limit, not_held);
+  if (!out) return Fail(InvalidSymbol());
+  if (not_held) {
+    return Fail(Error{-1128,
+                      "Combination of optional parameters invalid. Trades before the oldest one "
+                      "this gateway holds need the trade history, which it does not serve yet.",
+                      400});
+  }
+  return Response::Json(200, std::move(*out));
 }
 
 Response PublicApi::Klines(Params& p) {

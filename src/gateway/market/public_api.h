@@ -1,5 +1,5 @@
 // The public market-data endpoints of /api/v3 (BINANCE_API.md §7.1-7.2): ping, time,
-// exchangeInfo, depth, trades, aggTrades, klines, uiKlines, avgPrice, ticker/24hr, ticker,
+// exchangeInfo, depth, trades, historicalTrades, aggTrades, klines, uiKlines, avgPrice, ticker/24hr, ticker,
 // ticker/price, ticker/bookTicker. Answered from the gateway's memory (MarketData and the
 // symbol list read from the engine); no request reaches the engine.
 #pragma once
@@ -31,6 +31,7 @@ class PublicApi {
   http::Response ExchangeInfo(http::Params& p);
   http::Response Depth(http::Params& p);
   http::Response Trades(http::Params& p, bool agg);
+  http::Response HistoricalTrades(http::Params& p);
   http::Response Klines(http::Params& p);
   http::Response AvgPrice(http::Params& p);
   http::Response Ticker(http::Params& p, int kind);
