@@ -183,8 +183,8 @@ TEST_F(MarketDataTest, HistoricalTradesFromAnIdServeOnlyWhatIsHeld) {
   EXPECT_FALSE(md_.TradesFrom("NOPE", 1, 500, not_held).has_value());
   // More trades than are kept: the oldest ones are gone, and asking for them says so.
   for (size_t i = 0; i < MarketData::kTradesKept; ++i) {
-    Limit(1, engine::Side::kSell, 65000, 100, kT0 + 2000);
-    Limit(2, engine::Side::kBuy, 65000, 100, kT0 + 2000);
+    Limit(1, engine::Side::kSell, 65000, 1, kT0 + 2000);
+    Limit(2, engine::Side::kBuy, 65000, 1, kT0 + 2000);
   }
   auto gone = md_.TradesFrom("BTCUSDT", 1, 500, not_held);
   ASSERT_TRUE(gone);
