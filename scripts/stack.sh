@@ -21,6 +21,8 @@
 #   SPOTEX_NATS_MAX_FILE_STORE [4G]    SPOTEX_NATS_MAX_MEMORY_STORE [256M]
 #   SPOTEX_NATS_GOGC [off]              SPOTEX_NATS_GOMEMLIMIT [2GiB]
 #   SPOTEX_GATEWAY_PORT [8080]          the public HTTP API on 127.0.0.1
+#   SPOTEX_GATEWAY_ARGS []              extra spotex-gateway flags, split on spaces (e.g. the
+#                                       rate limits for a benchmark: --weight-per-minute N)
 #     nats-server's Go garbage collector: collect only near the memory limit. Its default
 #     (GOGC=100) collects about once a second under load, each pass taking 40-280 ms of the
 #     two cores, which set the command log's p99 (docs/PERFORMANCE.md, "Command log").
@@ -635,7 +637,8 @@ start_gateway() {
     --pg-password-file "$SECRETS_DIR/pg-password" \
     --redis-host 127.0.0.1 --redis-port "$REDIS_PORT" \
     --redis-password-file "$SECRETS_DIR/redis-password" \
-    --secrets-dir "$SECRETS_DIR" --demo-users "$SPOTEX_VAR/demo/users.json"
+    --secrets-dir "$SECRETS_DIR" --demo-users "$SPOTEX_VAR/demo/users.json" \
+    ${SPOTEX_GATEWAY_ARGS:-}
   pid="$(<"$(pid_file gateway)")"
   echo "http://127.0.0.1:$GATEWAY_PORT/api/v3" >"$(addr_file gateway)"
   wait_healthy gateway "$pid" gateway_healthy
