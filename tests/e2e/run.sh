@@ -7,8 +7,10 @@
 #
 # The tests get SPOTEX_BASE_URL (http://127.0.0.1:<gateway port>) and SPOTEX_USERS, the demo
 # users file the gateway writes on its first start ($SPOTEX_VAR/demo/users.json: two funded
-# users with email, password, apiKey, apiSecret). Without that file the signed tests are
-# skipped, the market-data tests still run, and this script fails saying the file is missing.
+# users with email, password, apiKey, apiSecret), and the stack's SPOTEX_VAR, SPOTEX_BIN_DIR
+# and SPOTEX_*_PORT (the admin token, and a second gateway replica, need them). Without the
+# users file the signed tests are skipped, the market-data tests still run, and this script
+# fails saying the file is missing.
 #
 # Usage: tests/e2e/run.sh [node --test options, e.g. --test-name-pattern=ticker]
 # Environment: SPOTEX_BIN_DIR [<repo>/build/release/bin], SPOTEX_E2E_KEEP=1 keeps the
@@ -120,9 +122,11 @@ main() {
     note "no demo users file ($users): signed tests are skipped"
   fi
 
-  # One file at a time: both files trade with the same two users on the same books.
+  # One file at a time: the files trade with the same two users on the same books.
+  # replicas.test.mjs starts a second gateway from the SPOTEX_* ports, paths and binaries
+  # exported above (the same flags as scripts/stack.sh start_gateway).
   (cd "$E2E_DIR" && node --test --test-concurrency=1 --test-reporter=spec "$@" \
-    ccxt.test.mjs binance_spot.test.mjs) || rc=$?
+    ccxt.test.mjs binance_spot.test.mjs errors.test.mjs replicas.test.mjs) || rc=$?
 
   if [ -z "${SPOTEX_USERS:-}" ]; then
     fail "the gateway wrote no demo users file ($users) within ${USERS_WAIT_S}s of" \
