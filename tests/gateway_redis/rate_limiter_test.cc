@@ -330,6 +330,29 @@ TEST_F(RedisRateLimiterTest, FailsOpenWhileRedisIsDownAndRecovers) {
   EXPECT_EQ(v.error.code, -1003);
 }
 
+TEST_F(RedisRateLimiterTest, HungServerTimesOutThenTheBreakerFailsFast) {
+  RedisConfig config = server_->Config();
+  config.pool_size = 1;
+  config.command_timeout = std::chrono::milliseconds(200);
+  config.breaker_open = std::chrono::milliseconds(60'000);
+  RedisPool pool(config);
+  RedisRateLimiter limiter(pool, RateLimits{});
+  ASSERT_FALSE(limiter.ChargeRequest(kIp, 1).headers.empty());
+  server_->Pause();
+  auto first = pool.Ping();
+  ASSERT_FALSE(first.has_value());
+  EXPECT_NE(first.error().message.find("timed out"), std::string::npos) << first.error().message;
+  // The timed-out connection was dropped; with the breaker open no new connect is tried.
+  auto second = pool.Ping();
+  ASSERT_FALSE(second.has_value());
+  EXPECT_NE(second.error().message.find("recent failure"), std::string::npos)
+      << second.error().message;
+  auto v = limiter.ChargeRequest(kIp, 1);
+  EXPECT_TRUE(v.allowed);
+  EXPECT_TRUE(v.headers.empty());
+  server_->Resume();
+}
+
 TEST_F(RedisRateLimiterTest, WrongPasswordFailsOpenAndSaysWhy) {
   RedisConfig config = server_->Config();
   config.password = "not-the-password";

@@ -129,6 +129,18 @@ void RedisServer::Stop() {
   }
 }
 
+void RedisServer::Pause() {
+  if (pid_ > 0) {
+    ::kill(pid_, SIGSTOP);
+  }
+}
+
+void RedisServer::Resume() {
+  if (pid_ > 0) {
+    ::kill(pid_, SIGCONT);
+  }
+}
+
 std::expected<void, std::string> RedisServer::Restart() {
   Stop();
   return Launch();

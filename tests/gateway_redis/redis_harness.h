@@ -25,6 +25,9 @@ class RedisServer {
 
   // SIGKILL and wait: Redis is gone (connections see EOF, connects are refused).
   void Stop();
+  // SIGSTOP / SIGCONT: a hung server (connections stay open, nothing answers).
+  void Pause();
+  void Resume();
   // Starts it again on the same port (empty: nothing was persisted).
   std::expected<void, std::string> Restart();
 
