@@ -3,6 +3,7 @@
 
 #include <algorithm>
 
+#include "engine/order_shape.h"
 #include "engine/state.h"
 #include "engine/validate.h"
 
@@ -230,53 +231,8 @@ RejectCode EngineState::ValidateNewOrder(const NewOrder& o, int extra_orders,
                       o.type == OrderType::kStopLossLimit || o.type == OrderType::kTakeProfitLimit;
   const bool market_like = IsMarketLike(o.type);
   const bool by_quote = o.type == OrderType::kMarket && o.quote_qty.v > 0;
-  // Shape by type (docs/engine-semantics.md step 3).
-  const bool tif_sent = o.tif != TimeInForce::kNone;
-  switch (o.type) {
-    case OrderType::kLimit:
-    case OrderType::kLimitMaker:
-      if (o.type == OrderType::kLimit && !tif_sent) return RejectCode::kMissingTimeInForce;
-      if (o.type == OrderType::kLimitMaker && tif_sent) return RejectCode::kTimeInForceNotRequired;
-      if (o.price.v == 0) return RejectCode::kMissingPrice;
-      if (o.qty.v == 0) return RejectCode::kMissingQuantity;
-      if (o.quote_qty.v != 0 || o.stop_price.v != 0) return RejectCode::kParamNotRequired;
-      break;
-    case OrderType::kMarket:
-      if (tif_sent) return RejectCode::kTimeInForceNotRequired;
-      if (o.price.v != 0 || o.stop_price.v != 0 || o.iceberg_qty.v != 0) {
-        return RejectCode::kParamNotRequired;
-      }
-      if (o.qty.v == 0 && o.quote_qty.v == 0) return RejectCode::kMissingQtyOrQuoteQty;
-      if (o.qty.v != 0 && o.quote_qty.v != 0) return RejectCode::kUnsupportedCombination;
-      if (by_quote && !s.cfg.quote_order_qty_market_allowed) return RejectCode::kQuoteQtyNotAllowed;
-      break;
-    case OrderType::kStopLoss:
-    case OrderType::kTakeProfit:
-      if (tif_sent) return RejectCode::kTimeInForceNotRequired;
-      if (o.stop_price.v == 0) return RejectCode::kMissingStopPrice;
-      if (o.qty.v == 0) return RejectCode::kMissingQuantity;
-      if (o.price.v != 0 || o.quote_qty.v != 0 || o.iceberg_qty.v != 0) {
-        return RejectCode::kParamNotRequired;
-      }
-      break;
-    case OrderType::kStopLossLimit:
-    case OrderType::kTakeProfitLimit:
-      if (!tif_sent) return RejectCode::kMissingTimeInForce;
-      if (o.stop_price.v == 0) return RejectCode::kMissingStopPrice;
-      if (o.price.v == 0) return RejectCode::kMissingPrice;
-      if (o.qty.v == 0) return RejectCode::kMissingQuantity;
-      if (o.quote_qty.v != 0) return RejectCode::kParamNotRequired;
-      break;
-  }
-  // Iceberg.
-  if (o.iceberg_qty.v > 0) {
-    if (!s.cfg.iceberg_allowed) return RejectCode::kIcebergNotAllowed;
-    if (!priced) return RejectCode::kUnsupportedCombination;
-    const TimeInForce need =
-        o.type == OrderType::kLimitMaker ? TimeInForce::kNone : TimeInForce::kGtc;
-    if (o.tif != need) return RejectCode::kUnsupportedCombination;
-    if (o.iceberg_qty >= o.qty) return RejectCode::kIcebergExceedsQty;
-  }
+  // Shape by type and iceberg rules (docs/engine-semantics.md step 3): engine/order_shape.h.
+  if (auto shape = CheckOrderShape(o, s.cfg)) return shape->code;
   // PRICE_FILTER.
   for (Price p : {o.price, o.stop_price}) {
     if (p.v == 0) continue;

@@ -449,14 +449,13 @@ describe('one test per error code of the signed endpoints', { skip: SIGNED }, ()
     -1114, 'TimeInForce parameter sent when not required.');
   });
 
-  test('order/test runs the engine\'s shape checks too (§7.3: "the same validation")', {
-    todo: 'order/test answers {} for MARKET+timeInForce (-1114) and MARKET+price (-1106)',
-  }, async () => {
+  test('order/test runs the engine\'s shape checks too (§7.3: "the same validation")', async () => {
     await expectError(orderTest(a,
       { symbol: SYM, side: 'BUY', type: 'MARKET', quantity: '0.001', timeInForce: 'GTC' }), 400,
     -1114);
     await expectError(orderTest(a,
-      { symbol: SYM, side: 'BUY', type: 'MARKET', quantity: '0.001', price: '100' }), 400, -1106);
+      { symbol: SYM, side: 'BUY', type: 'MARKET', quantity: '0.001', price: '100' }), 400, -1106,
+    "Parameter 'price' sent when not required.");
   });
 
   test('-1115 / -1116 / -1117 invalid timeInForce, type, side', async () => {

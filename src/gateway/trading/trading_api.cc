@@ -11,6 +11,7 @@
 
 #include "core/decimal.h"
 #include "engine/event.h"
+#include "engine/order_shape.h"
 #include "gateway/orders/new_order.h"
 #include "gateway/trading/trading_json.h"
 #include "proto/codec.h"
@@ -75,6 +76,19 @@ bool OffGrid(int64_t v, int64_t step) { return step != 0 && v % step != 0; }
 // The symbol filters the gateway can check on its own (BINANCE_API.md §6), with the engine's
 // codes; the engine checks them again (and those that need the book or balances).
 std::optional<Error> CheckFilters(const engine::NewOrder& o, const SymbolRecord& s) {
+  // Which parameters the type requires or forbids: the engine's own rule (order_shape.h), run
+  // here too so that order/test answers what order would, with the parameter named.
+  engine::SymbolConfig config;
+  config.iceberg_allowed = s.iceberg_allowed;
+  config.quote_order_qty_market_allowed = s.quote_order_qty_market_allowed;
+  if (auto shape = engine::CheckOrderShape(o, config)) {
+    auto b = engine::ToBinance(shape->code);
+    std::string msg(b.msg);
+    if (!shape->param.empty()) {
+      msg = "Parameter '" + std::string(shape->param) + "' sent when not required.";
+    }
+    return Error{b.code, std::move(msg), b.http};
+  }
   const int qs = s.info.quote_scale, bs = s.info.base_scale;
   auto fail = [](const char* name) {
     return Error{-1013, std::string("Filter failure: ") + name, 400};
