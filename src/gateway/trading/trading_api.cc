@@ -1249,6 +1249,8 @@ void TradingApi::Impl::PostOco(Params& p, const Caller& c, const P& done) {
     o.price = leg->price;
     o.stop_price = leg->stop_price;
     o.qty = cmd.qty;
+    o.tif = leg->tif;
+    o.iceberg_qty = leg->iceberg_qty;
     if (auto f = CheckFilters(o, *symbol)) {
       return Fail(done, *f);
     }
