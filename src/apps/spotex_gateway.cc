@@ -49,11 +49,11 @@ std::atomic<bool> g_stop{false};
 void OnSignal(int) { g_stop = true; }
 
 constexpr const char* kUsage =
-    "usage: spotex-gateway [--listen 127.0.0.1] [--port 8080] [--io-threads 2] [--shard 0]\n"
+    "usage: spotex-gateway [--listen 127.0.0.1] [--port 8080] [--io-threads 8] [--shard 0]\n"
     "         [--nats-url URL] [--nats-user USER] [--nats-password-file FILE]\n"
     "         [--pg-host H] [--pg-port 5432] [--pg-user spotex] [--pg-dbname spotex]\n"
     "         [--pg-password-file FILE] [--pg-pool 8]\n"
-    "         [--redis-host H] [--redis-port 6379] [--redis-password-file FILE] [--redis-pool 8]\n"
+    "         [--redis-host H] [--redis-port 6379] [--redis-password-file FILE] [--redis-pool 16]\n"
     "         [--secrets-dir DIR] [--demo-users FILE] [--workers 4] [--order-timeout-ms 10000]\n"
     "         [--weight-per-minute 6000] [--orders-per-10s 100] [--orders-per-day 200000]\n";
 
@@ -208,12 +208,14 @@ int main(int argc, char** argv) {
     return 2;
   }
   auto port = flags.GetInt("port", 8080);
-  auto threads = flags.GetInt("io-threads", 2);
+  // Handlers wait on Redis round trips (request weight, replay cache, order count) on the I/O
+  // thread: more threads than cores let those waits overlap (docs/PERFORMANCE.md, "REST API").
+  auto threads = flags.GetInt("io-threads", 8);
   auto shard = flags.GetInt("shard", 0);
   auto pg_port = flags.GetInt("pg-port", 5432);
   auto pg_pool = flags.GetInt("pg-pool", 8);
   auto redis_port = flags.GetInt("redis-port", 6379);
-  auto redis_pool = flags.GetInt("redis-pool", 8);
+  auto redis_pool = flags.GetInt("redis-pool", 16);
   auto workers = flags.GetInt("workers", 4);
   auto order_timeout = flags.GetInt("order-timeout-ms", 10000);
   auto weight_limit = flags.GetInt("weight-per-minute", 6000);
