@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -17,6 +18,14 @@
 
 namespace spotex::testing {
 namespace {
+
+void WriteFile(const std::string& path, const std::string& text) {
+  FILE* f = std::fopen(path.c_str(), "w");
+  ASSERT_NE(f, nullptr) << path;
+  std::fputs(text.c_str(), f);
+  std::fclose(f);
+  ::chmod(path.c_str(), 0600);
+}
 
 // One HTTP/1.1 GET with Connection: close; returns status line + body.
 std::pair<int, std::string> Get(int port, const std::string& target) {
@@ -67,9 +76,17 @@ class GatewayTest : public ::testing::Test {
     // One resting ask before the gateway starts: it must come from the seed.
     Order(1, engine::Side::kSell, 6'500'000, 200);
     port_ = FreePort();
+    // The gateway's secrets; PostgreSQL and Redis are not running (nothing here needs them:
+    // the rate limiter fails open), so their ports are free ones.
+    const std::string secrets = dir_.path() + "/secrets";
+    ::mkdir(secrets.c_str(), 0700);
+    WriteFile(secrets + "/auth_master_key.1", std::string(64, 'a'));
+    WriteFile(secrets + "/admin-token", "test-admin-token-0123456789");
     gateway_ =
         Spawn({SPOTEX_GATEWAY_BIN, "--port", std::to_string(port_), "--nats-url", nats_->url(),
-               "--nats-user", "spotex", "--nats-password-file", nats_->password_file()},
+               "--nats-user", "spotex", "--nats-password-file", nats_->password_file(),
+               "--secrets-dir", secrets, "--pg-port", std::to_string(FreePort()),
+               "--redis-port", std::to_string(FreePort())},
               dir_.path() + "/gateway.log");
     for (int i = 0; i < 100 && Get(port_, "/health").first != 200; ++i) {
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
