@@ -52,9 +52,10 @@ std::expected<std::vector<AssetRecord>, std::string> ParseAssets(std::string_vie
     AssetRecord r;
     int64_t id = 0;
     if (!(Get(o, "id", id) && Get(o, "name", r.name) && Get(o, "scale", r.scale)) || id < 0 ||
-        id > UINT32_MAX || r.scale < 0 || r.scale > 18 || r.name.empty()) {
-      return std::unexpected("assets: bad entry");
+        id > UINT32_MAX || r.scale < 0 || r.scale > 18 || r.name.empty() || r.name.size() > 20) {
+      return std::unexpected("assets: an entry without id, name and scale, or out of range");
     }
+    if (out.size() >= kAssetsMax) return std::unexpected("assets: more than kAssetsMax entries");
     r.id = static_cast<uint32_t>(id);
     out.push_back(std::move(r));
   }

@@ -37,7 +37,9 @@ struct AssetRecord {
   std::string name;
   int scale = 8;
 };
-// Parses the `assets` answer, in listing order.
+// Parses the `assets` answer ({"assets":[{"id":0,"name":"BTC","scale":8},...]}), in listing
+// order; at most kAssetsMax assets. An error text says what was wrong.
+inline constexpr size_t kAssetsMax = 4096;
 std::expected<std::vector<AssetRecord>, std::string> ParseAssets(std::string_view json);
 
 struct BookSnapshot {

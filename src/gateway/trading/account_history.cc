@@ -6,6 +6,30 @@
 
 namespace spotex::gateway {
 
+OrderRecord OrderRecord::FromAccepted(const engine::OrderAccepted& e) {
+  OrderRecord o;
+  o.order_id = e.order_id;
+  o.order_list_id = e.order_list_id;
+  o.account = e.account;
+  o.symbol = e.symbol;
+  o.client_order_id = std::string(e.client_order_id.view());
+  o.side = e.side;
+  o.type = e.type;
+  o.tif = e.tif;
+  o.stp = e.stp;
+  o.status = e.status;
+  o.working = e.working;
+  o.price = e.price.v;
+  o.qty = e.qty.v;
+  o.quote_qty = e.quote_qty.v;
+  o.stop_price = e.stop_price.v;
+  o.iceberg_qty = e.iceberg_qty.v;
+  o.time_ms = e.time_ms;
+  o.update_ms = e.time_ms;
+  o.working_ms = e.working ? e.time_ms : -1;
+  return o;
+}
+
 AccountHistory::Account* AccountHistory::AccountFor(uint64_t account) {
   auto it = accounts_.find(account);
   if (it != accounts_.end()) {
@@ -60,26 +84,7 @@ void AccountHistory::Apply(const proto::Envelope& envelope) {
       if (a == nullptr || a->orders.contains(e->order_id)) {
         continue;
       }
-      OrderRecord o;
-      o.order_id = e->order_id;
-      o.order_list_id = e->order_list_id;
-      o.account = e->account;
-      o.symbol = e->symbol;
-      o.client_order_id = std::string(e->client_order_id.view());
-      o.side = e->side;
-      o.type = e->type;
-      o.tif = e->tif;
-      o.stp = e->stp;
-      o.status = e->status;
-      o.working = e->working;
-      o.price = e->price.v;
-      o.qty = e->qty.v;
-      o.quote_qty = e->quote_qty.v;
-      o.stop_price = e->stop_price.v;
-      o.iceberg_qty = e->iceberg_qty.v;
-      o.time_ms = e->time_ms;
-      o.update_ms = e->time_ms;
-      o.working_ms = e->working ? e->time_ms : -1;
+      OrderRecord o = OrderRecord::FromAccepted(*e);
       a->orders.emplace(o.order_id, o);
     } else if (const auto* u = r.If<engine::OrderUpdate>()) {
       auto it = accounts_.find(u->account);

@@ -63,6 +63,9 @@ struct OrderRecord {
            status != engine::OrderStatus::kPartiallyFilled &&
            status != engine::OrderStatus::kPendingNew;
   }
+
+  // An order as the engine accepted it (its state before any fill of the same command).
+  static OrderRecord FromAccepted(const engine::OrderAccepted& e);
 };
 
 // One side of a trade, as myTrades shows it to that side's account.

@@ -152,26 +152,7 @@ std::vector<OrderRecord> AcceptedIn(const proto::Envelope& env) {
   std::vector<OrderRecord> out;
   for (auto r = env.reader(); !r.Done(); r.Next()) {
     if (const auto* e = r.If<engine::OrderAccepted>()) {
-      OrderRecord o;
-      o.order_id = e->order_id;
-      o.order_list_id = e->order_list_id;
-      o.account = e->account;
-      o.symbol = e->symbol;
-      o.client_order_id = std::string(e->client_order_id.view());
-      o.side = e->side;
-      o.type = e->type;
-      o.tif = e->tif;
-      o.stp = e->stp;
-      o.status = e->status;
-      o.working = e->working;
-      o.price = e->price.v;
-      o.qty = e->qty.v;
-      o.quote_qty = e->quote_qty.v;
-      o.stop_price = e->stop_price.v;
-      o.iceberg_qty = e->iceberg_qty.v;
-      o.time_ms = o.update_ms = e->time_ms;
-      o.working_ms = e->working ? e->time_ms : -1;
-      out.push_back(o);
+      out.push_back(OrderRecord::FromAccepted(*e));
     }
   }
   for (auto& o : out) {

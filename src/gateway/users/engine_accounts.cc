@@ -37,37 +37,6 @@ http::Error BackendUnavailable() {
                      503};
 }
 
-std::expected<std::vector<EngineAsset>, std::string> ParseAssets(std::string_view json) {
-  simdjson::ondemand::parser parser;
-  simdjson::padded_string padded(json);
-  simdjson::ondemand::document doc;
-  if (parser.iterate(padded).get(doc)) {
-    return std::unexpected("assets: not JSON");
-  }
-  simdjson::ondemand::array list;
-  if (doc["assets"].get_array().get(list)) {
-    return std::unexpected("assets: no \"assets\" array");
-  }
-  std::vector<EngineAsset> out;
-  for (auto item : list) {
-    simdjson::ondemand::object o;
-    uint64_t id = 0;
-    int64_t scale = 0;
-    std::string_view name;
-    if (item.get_object().get(o) || o["id"].get_uint64().get(id) ||
-        o["name"].get_string().get(name) || o["scale"].get_int64().get(scale)) {
-      return std::unexpected("assets: an entry without id, name and scale");
-    }
-    if (id > UINT32_MAX || scale < 0 || scale > 18 || name.empty() || name.size() > 20) {
-      return std::unexpected("assets: an entry out of range");
-    }
-    if (out.size() >= kAssetsMax) {
-      return std::unexpected("assets: more than kAssetsMax entries");
-    }
-    out.push_back(EngineAsset{static_cast<uint32_t>(id), std::string(name), static_cast<int>(scale)});
-  }
-  return out;
-}
 
 http::Result<std::string> EngineAccounts::Query(std::string_view request) {
   auto answer = client_.Query(request, timeout_ms_);

@@ -21,6 +21,7 @@
 
 #include "engine/command.h"
 #include "gateway/http/error.h"
+#include "gateway/market/engine_json.h"
 #include "service/command_client.h"
 
 namespace spotex::gateway::users {
@@ -29,17 +30,8 @@ namespace spotex::gateway::users {
 // was changed, the request may be retried.
 http::Error BackendUnavailable();
 
-struct EngineAsset {
-  uint32_t id = 0;
-  std::string name;  // "BTC"
-  int scale = 0;     // decimals of one whole unit
-};
-
-// Parses the engine's `assets` query answer ({"assets":[{"id":0,"name":"BTC","scale":8},...]}).
-// At most kAssetsMax assets; an error text says what was wrong.
-inline constexpr size_t kAssetsMax = 4096;
-[[nodiscard]] std::expected<std::vector<EngineAsset>, std::string> ParseAssets(
-    std::string_view json);
+// An asset as the engine lists it (id, name, scale): the market library's record.
+using EngineAsset = AssetRecord;
 
 // The outcome of one command the engine applied.
 struct Applied {
