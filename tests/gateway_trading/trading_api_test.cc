@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include <csignal>
+
 #include <chrono>
 #include <mutex>
 #include <set>
@@ -581,6 +583,26 @@ TEST_F(TradingTest, EngineDownAnswersUnknownStatusWithinTheTimeout) {
   EXPECT_GE(elapsed, std::chrono::milliseconds(1400));
   auto q = Call("GET", "/api/v3/openOrders", "symbol=BTCUSDT");
   EXPECT_EQ(q.status, 500) << q.body;
+}
+
+// The engine stalls past a third of the timeout, so the gateway publishes the command again:
+// with the same Nats-Msg-Id, so the stream keeps one copy and the engine applies it once.
+TEST_F(TradingTest, AStallPastTheRepublishPointPlacesTheOrderOnce) {
+  StartApi(6000);
+  const int64_t before = std::stoll(LogSeq());
+  ASSERT_EQ(::kill(engine_->pid(), SIGSTOP), 0);
+  std::thread resume([pid = engine_->pid()] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(3000));  // after the 2 s republish
+    ::kill(pid, SIGCONT);
+  });
+  auto r = Limit("BUY", "60000", "0.01", "&newClientOrderId=stalled-1");
+  resume.join();
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(Field(r.body, "status"), "NEW") << r.body;
+  EXPECT_EQ(std::stoll(LogSeq()), before + 1);  // one command, not two
+  auto open = Call("GET", "/api/v3/openOrders", "symbol=BTCUSDT");
+  ASSERT_EQ(open.status, 200);
+  EXPECT_EQ(std::count(open.body.begin(), open.body.end(), '{'), 1) << open.body;
 }
 
 TEST(AccountHistoryTest, ApplyingAnEnvelopeTwiceChangesNothing) {
