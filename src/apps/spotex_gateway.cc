@@ -366,6 +366,8 @@ int main(int argc, char** argv) {
       [&markets] { return markets.Assets(); }, NowMs, topts);
 
   http::Router router;
+  public_api.SetAnnouncedLimits({limits.weight_per_window, limits.orders_per_short_window,
+                                 limits.orders_per_day_window});
   public_api.Register(router);
   trading.Register(router);
   if (!user_api.Register(router) || !admin_api.Register(router)) {

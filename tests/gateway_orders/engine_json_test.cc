@@ -52,6 +52,17 @@ TEST_F(EngineJsonTest, SymbolsBecomeExchangeInfo) {
             std::string::npos);
   EXPECT_NE(info.find("\"symbol\":\"ETHBTC\",\"status\":\"TRADING\",\"baseAsset\":\"ETH\""),
             std::string::npos);
+  // rateLimits announces the limits the gateway enforces.
+  EXPECT_NE(info.find("\"rateLimits\":[{\"rateLimitType\":\"REQUEST_WEIGHT\",\"interval\":"
+                      "\"MINUTE\",\"intervalNum\":1,\"limit\":6000},"),
+            std::string::npos)
+      << info;
+  std::string raised = RenderExchangeInfo(*symbols, 1, AnnouncedLimits{9000, 50, 1000});
+  EXPECT_NE(raised.find("\"limit\":9000},{\"rateLimitType\":\"ORDERS\",\"interval\":\"SECOND\","
+                        "\"intervalNum\":10,\"limit\":50},{\"rateLimitType\":\"ORDERS\","
+                        "\"interval\":\"DAY\",\"intervalNum\":1,\"limit\":1000}]"),
+            std::string::npos)
+      << raised;
   EXPECT_FALSE(ParseSymbols("{\"symbols\":[{\"id\":1}]}"));
   EXPECT_FALSE(ParseSymbols("not json"));
 }

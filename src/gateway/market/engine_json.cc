@@ -134,14 +134,20 @@ std::expected<BookSnapshot, std::string> ParseBook(std::string_view json, const 
   return snap;
 }
 
-std::string RenderExchangeInfo(const std::vector<SymbolRecord>& symbols, int64_t server_time_ms) {
+std::string RenderExchangeInfo(const std::vector<SymbolRecord>& symbols, int64_t server_time_ms,
+                               const AnnouncedLimits& limits) {
+  // Only the limits the gateway enforces: no RAW_REQUESTS limiter.
   std::string out = "{\"timezone\":\"UTC\",\"serverTime\":" + std::to_string(server_time_ms) +
                     ",\"rateLimits\":[{\"rateLimitType\":\"REQUEST_WEIGHT\",\"interval\":"
-                    "\"MINUTE\",\"intervalNum\":1,\"limit\":6000},{\"rateLimitType\":\"ORDERS\","
-                    "\"interval\":\"SECOND\",\"intervalNum\":10,\"limit\":100},{\"rateLimitType\":"
-                    "\"ORDERS\",\"interval\":\"DAY\",\"intervalNum\":1,\"limit\":200000},{"
-                    "\"rateLimitType\":\"RAW_REQUESTS\",\"interval\":\"MINUTE\",\"intervalNum\":5,"
-                    "\"limit\":61000}],\"exchangeFilters\":[],\"symbols\":[";
+                    "\"MINUTE\",\"intervalNum\":1,\"limit\":" +
+                    std::to_string(limits.weight_per_minute) +
+                    "},{\"rateLimitType\":\"ORDERS\",\"interval\":\"SECOND\",\"intervalNum\":10,"
+                    "\"limit\":" +
+                    std::to_string(limits.orders_per_10s) +
+                    "},{\"rateLimitType\":\"ORDERS\",\"interval\":\"DAY\",\"intervalNum\":1,"
+                    "\"limit\":" +
+                    std::to_string(limits.orders_per_day) +
+                    "}],\"exchangeFilters\":[],\"symbols\":[";
   bool first = true;
   for (const auto& r : symbols) {
     if (!first) out += ',';

@@ -49,7 +49,16 @@ struct BookSnapshot {
 // Parses a `book <symbol> <depth>` answer at the symbol's scales.
 std::expected<BookSnapshot, std::string> ParseBook(std::string_view json, const SymbolInfo& info);
 
+// The limits exchangeInfo.rateLimits announces: the ones the gateway enforces
+// (src/gateway/redis/rate_limits.h; Binance's values by default).
+struct AnnouncedLimits {
+  int64_t weight_per_minute = 6000;
+  int64_t orders_per_10s = 100;
+  int64_t orders_per_day = 200000;
+};
+
 // GET /api/v3/exchangeInfo for `symbols` (all when the filter is empty).
-std::string RenderExchangeInfo(const std::vector<SymbolRecord>& symbols, int64_t server_time_ms);
+std::string RenderExchangeInfo(const std::vector<SymbolRecord>& symbols, int64_t server_time_ms,
+                               const AnnouncedLimits& limits = {});
 
 }  // namespace spotex::gateway

@@ -104,7 +104,7 @@ Response PublicApi::ExchangeInfo(Params& p) {
     std::lock_guard lock(mu_);
     all = symbols_;
   }
-  if (!one && !many) return Response::Json(200, RenderExchangeInfo(all, clock_()));
+  if (!one && !many) return Response::Json(200, RenderExchangeInfo(all, clock_(), limits_));
   std::vector<std::string> wanted;
   if (one) wanted.emplace_back(*one);
   if (many) {
@@ -123,7 +123,7 @@ Response PublicApi::ExchangeInfo(Params& p) {
     }
     if (!found) return Fail(InvalidSymbol());
   }
-  return Response::Json(200, RenderExchangeInfo(picked, clock_()));
+  return Response::Json(200, RenderExchangeInfo(picked, clock_(), limits_));
 }
 
 Response PublicApi::Depth(Params& p) {

@@ -24,6 +24,9 @@ class PublicApi {
   // Replaces the symbol list (exchangeInfo) — at start and when the markets change.
   void SetSymbols(std::vector<SymbolRecord> symbols);
 
+  // The limits exchangeInfo announces (call before Register).
+  void SetAnnouncedLimits(AnnouncedLimits limits) { limits_ = limits; }
+
   // Adds every route to `router`.
   void Register(http::Router& router);
 
@@ -40,6 +43,7 @@ class PublicApi {
   Clock clock_;
   mutable std::mutex mu_;
   std::vector<SymbolRecord> symbols_;
+  AnnouncedLimits limits_;
 };
 
 }  // namespace spotex::gateway
