@@ -118,6 +118,18 @@ std::vector<std::string> MarketData::SymbolNames() const {
   return out;
 }
 
+std::optional<MarketData::Top> MarketData::BookTop(engine::SymbolId symbol) const {
+  std::shared_lock lock(mu_);
+  auto n = names_.find(symbol);
+  if (n == names_.end()) return std::nullopt;
+  const Book* b = Find(n->second);
+  if (b == nullptr) return std::nullopt;
+  Top top{b->info, b->last_update_id, std::nullopt, std::nullopt};
+  if (!b->bids.empty()) top.bid = Level{b->bids.begin()->first, b->bids.begin()->second};
+  if (!b->asks.empty()) top.ask = Level{b->asks.begin()->first, b->asks.begin()->second};
+  return top;
+}
+
 const MarketData::Book* MarketData::Find(std::string_view symbol) const {
   auto it = books_.find(symbol);
   return it == books_.end() ? nullptr : &it->second;

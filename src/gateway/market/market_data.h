@@ -63,6 +63,15 @@ class MarketData {
   std::optional<std::string> AvgPrice(std::string_view symbol, int64_t now_ms, int mins) const;
   std::vector<std::string> SymbolNames() const;
 
+  // The book's update id and best levels (for the real-time streams, src/gateway/streams);
+  // nullopt = symbol id not registered. An empty side has no level.
+  struct Top {
+    SymbolInfo info;
+    int64_t last_update_id = 0;
+    std::optional<Level> bid, ask;
+  };
+  std::optional<Top> BookTop(engine::SymbolId symbol) const;
+
   // Kline interval ("1m".."1M") -> milliseconds; months are 0 (calendar months are not
   // supported yet: -1120). nullopt = not an interval.
   static std::optional<int64_t> ParseInterval(std::string_view s);

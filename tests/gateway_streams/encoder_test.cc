@@ -1,0 +1,273 @@
+// Stream payloads from real engine envelopes: trade, aggTrade, depthUpdate and bookTicker
+// messages, raw and combined; successive depth diffs are gap-free and, applied to the REST
+// depth snapshot, give the REST book again; a seeded book skips the changes it already holds.
+#include "gateway/streams/encoder.h"
+
+#include <gtest/gtest.h>
+#include <simdjson.h>
+
+#include <functional>
+#include <map>
+
+#include "core/decimal.h"
+#include "engine/engine.h"
+
+namespace spotex::gateway::streams {
+namespace {
+
+constexpr int64_t kT0 = 1'767'225'600'000;  // 2026-01-01T00:00:00Z
+
+SymbolInfo Btc() { return SymbolInfo{0, "BTCUSDT", "BTC", "USDT", 8, 8}; }
+
+class EncoderTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    engine::AddAsset btc, usdt;
+    (void)btc.name.Assign("BTC");
+    (void)usdt.name.Assign("USDT");
+    Run(btc);
+    Run(usdt);
+    engine::AddSymbol s;
+    (void)s.config.name.Assign("BTCUSDT");
+    s.config.base_asset = 0;
+    s.config.quote_asset = 1;
+    auto& f = s.config.filters;
+    f.tick_size = engine::Price{1'000'000};
+    f.step_size = engine::Qty{1'000};
+    f.min_price = engine::Price{1'000'000};
+    f.max_price = engine::Price{100'000'000'000'000};
+    f.min_qty = engine::Qty{1'000};
+    f.max_qty = engine::Qty{900'000'000'000};
+    s.config.default_stp = engine::StpMode::kNone;
+    Run(s);
+    for (engine::AccountId a : {1, 2}) {
+      Run(engine::OpenAccount{a});
+      Run(engine::Deposit{a, 0, engine::Amount{100'00000000}});
+      Run(engine::Deposit{a, 1, engine::Amount{10'000'000'00000000}});
+    }
+    md_.AddSymbol(Btc(), 0, {}, {});
+  }
+
+  proto::Envelope Run(engine::CommandBody body) {
+    engine::Command c{++seq_, kT0 + static_cast<int64_t>(seq_), body};
+    std::vector<std::byte> bytes;
+    proto::AppendEnvelope(0, c, engine_.Apply(c), bytes);
+    return *proto::Envelope::Parse(bytes);
+  }
+
+  // A limit order (price in whole USDT, qty in 0.001 BTC); returns its envelope.
+  proto::Envelope Limit(engine::AccountId a, engine::Side side, int64_t usdt, int64_t milli) {
+    engine::NewOrder o;
+    o.account = a;
+    o.symbol = 0;
+    o.side = side;
+    o.type = engine::OrderType::kLimit;
+    o.tif = engine::TimeInForce::kGtc;
+    o.price = engine::Price{usdt * 100'000'000};
+    o.qty = engine::Qty{milli * 100'000};
+    return Run(engine::PlaceOrder{o});
+  }
+
+  static const StreamMessage* Find(const std::vector<StreamMessage>& ms, std::string_view name) {
+    for (const auto& m : ms) {
+      if (m.key.Name() == name) return &m;
+    }
+    return nullptr;
+  }
+
+  engine::Engine engine_;
+  MarketData md_;
+  StreamEncoder enc_{md_};
+  uint64_t seq_ = 0;
+};
+
+TEST_F(EncoderTest, RestingOrderGivesDepthAndBookTicker) {
+  auto env = Limit(1, engine::Side::kSell, 65000, 150);
+  auto ms = enc_.Apply(env);
+  const int64_t u = engine_.Book(0, 1)->last_update_id;
+  const std::string e = std::to_string(env.header().time_ms);
+  ASSERT_EQ(ms.size(), 3u);
+  EXPECT_EQ(ms[0].key.Name(), "btcusdt@depth");
+  EXPECT_EQ(ms[0].raw, "{\"e\":\"depthUpdate\",\"E\":" + e + ",\"s\":\"BTCUSDT\",\"U\":" +
+                           std::to_string(u) + ",\"u\":" + std::to_string(u) +
+                           ",\"b\":[],\"a\":[[\"65000.00000000\",\"0.15000000\"]]}");
+  EXPECT_EQ(ms[0].combined, "{\"stream\":\"btcusdt@depth\",\"data\":" + ms[0].raw + "}");
+  EXPECT_EQ(ms[1].key.Name(), "btcusdt@depth@100ms");
+  EXPECT_EQ(ms[1].raw, ms[0].raw);
+  EXPECT_EQ(ms[1].combined, "{\"stream\":\"btcusdt@depth@100ms\",\"data\":" + ms[0].raw + "}");
+  EXPECT_EQ(ms[2].key.Name(), "btcusdt@bookTicker");
+  EXPECT_EQ(ms[2].raw, "{\"u\":" + std::to_string(u) +
+                           ",\"s\":\"BTCUSDT\",\"b\":\"0.00000000\",\"B\":\"0.00000000\","
+                           "\"a\":\"65000.00000000\",\"A\":\"0.15000000\"}");
+  // A worse ask changes the book but not its top: depth only.
+  ms = enc_.Apply(Limit(1, engine::Side::kSell, 65001, 100));
+  ASSERT_EQ(ms.size(), 2u);
+  EXPECT_EQ(ms[0].key.kind, StreamKind::kDepth);
+  EXPECT_EQ(ms[1].key.kind, StreamKind::kDepth);
+}
+
+TEST_F(EncoderTest, TakerOrderGivesTradesAggTradeDepthAndBookTicker) {
+  (void)enc_.Apply(Limit(1, engine::Side::kSell, 65000, 100));
+  (void)enc_.Apply(Limit(1, engine::Side::kSell, 65000, 50));
+  (void)enc_.Apply(Limit(1, engine::Side::kSell, 65001, 500));
+  const int64_t u0 = engine_.Book(0, 1)->last_update_id;
+  auto env = Limit(2, engine::Side::kBuy, 65001, 200);  // takes 0.15 @65000, 0.05 @65001
+  auto ms = enc_.Apply(env);
+  const std::string e = std::to_string(env.header().time_ms);
+  std::vector<std::string> names;
+  for (const auto& m : ms) names.push_back(m.key.Name());
+  EXPECT_EQ(names, (std::vector<std::string>{"btcusdt@trade", "btcusdt@trade", "btcusdt@trade",
+                                             "btcusdt@aggTrade", "btcusdt@aggTrade",
+                                             "btcusdt@depth", "btcusdt@depth@100ms",
+                                             "btcusdt@bookTicker"}));
+  const std::string trades = md_.Trades("BTCUSDT", 3).value();
+  EXPECT_NE(trades.find("\"id\":1,"), std::string::npos) << trades;
+  EXPECT_EQ(ms[0].raw, "{\"e\":\"trade\",\"E\":" + e +
+                           ",\"s\":\"BTCUSDT\",\"t\":1,\"p\":\"65000.00000000\",\"q\":\"0.10000000\","
+                           "\"T\":" + e + ",\"m\":false,\"M\":true}");
+  EXPECT_EQ(ms[0].combined, "{\"stream\":\"btcusdt@trade\",\"data\":" + ms[0].raw + "}");
+  EXPECT_NE(ms[2].raw.find("\"t\":3,\"p\":\"65001.00000000\",\"q\":\"0.05000000\""),
+            std::string::npos);
+  EXPECT_EQ(ms[3].raw, "{\"e\":\"aggTrade\",\"E\":" + e +
+                           ",\"s\":\"BTCUSDT\",\"a\":1,\"p\":\"65000.00000000\",\"q\":\"0.15000000\","
+                           "\"f\":1,\"l\":2,\"T\":" + e + ",\"m\":false,\"M\":true}");
+  EXPECT_NE(ms[4].raw.find("\"a\":3,\"p\":\"65001.00000000\",\"q\":\"0.05000000\",\"f\":3,\"l\":3"),
+            std::string::npos);
+  // The REST aggTrades numbers them the same way.
+  EXPECT_NE(md_.AggTrades("BTCUSDT", 10)->find("{\"a\":1,"), std::string::npos);
+  const int64_t u = engine_.Book(0, 1)->last_update_id;
+  EXPECT_EQ(ms[5].raw, "{\"e\":\"depthUpdate\",\"E\":" + e + ",\"s\":\"BTCUSDT\",\"U\":" +
+                           std::to_string(u0 + 1) + ",\"u\":" + std::to_string(u) +
+                           ",\"b\":[],\"a\":[[\"65000.00000000\",\"0.00000000\"],[\"65001.00000000\","
+                           "\"0.45000000\"]]}");
+  EXPECT_NE(ms[5].raw.find("\"U\":" + std::to_string(u0 + 1) + ",\"u\":" + std::to_string(u) + ","),
+            std::string::npos);
+  EXPECT_NE(ms[5].raw.find("[\"65000.00000000\",\"0.00000000\"]"), std::string::npos) << ms[5].raw;
+  EXPECT_NE(ms[5].raw.find("[\"65001.00000000\",\"0.45000000\"]"), std::string::npos) << ms[5].raw;
+  EXPECT_EQ(ms[5].raw.find("\"pu\""), std::string::npos);
+  EXPECT_EQ(ms[7].raw, "{\"u\":" + std::to_string(u) +
+                           ",\"s\":\"BTCUSDT\",\"b\":\"0.00000000\",\"B\":\"0.00000000\","
+                           "\"a\":\"65001.00000000\",\"A\":\"0.45000000\"}");
+}
+
+// A local book kept from depthUpdate messages the way clients keep it.
+struct LocalBook {
+  int64_t id = 0;
+  std::map<std::string, std::string, std::function<bool(const std::string&, const std::string&)>>
+      bids{[](const std::string& a, const std::string& b) { return std::stod(a) > std::stod(b); }};
+  std::map<std::string, std::string, std::function<bool(const std::string&, const std::string&)>>
+      asks{[](const std::string& a, const std::string& b) { return std::stod(a) < std::stod(b); }};
+
+  // Loads REST depth JSON.
+  void Load(const std::string& json) {
+    simdjson::dom::parser p;
+    simdjson::dom::element doc = p.parse(json);
+    id = int64_t(doc["lastUpdateId"]);
+    for (auto l : doc["bids"].get_array()) bids[std::string(l.at(0).get_string().value())] =
+        std::string(l.at(1).get_string().value());
+    for (auto l : doc["asks"].get_array()) asks[std::string(l.at(0).get_string().value())] =
+        std::string(l.at(1).get_string().value());
+  }
+  // Applies a depthUpdate; returns its U.
+  int64_t Apply(const std::string& json) {
+    simdjson::dom::parser p;
+    simdjson::dom::element doc = p.parse(json);
+    const int64_t first = int64_t(doc["U"]);
+    auto side = [](auto& levels, simdjson::dom::array arr) {
+      for (auto l : arr) {
+        std::string price(l.at(0).get_string().value()), qty(l.at(1).get_string().value());
+        if (std::stod(qty) == 0) {
+          levels.erase(price);
+        } else {
+          levels[price] = qty;
+        }
+      }
+    };
+    side(bids, doc["b"].get_array());
+    side(asks, doc["a"].get_array());
+    id = int64_t(doc["u"]);
+    return first;
+  }
+  std::string Json() const {
+    std::string out = "{\"lastUpdateId\":" + std::to_string(id);
+    auto side = [&](const char* key, const auto& levels) {
+      out += key;
+      size_t n = 0;
+      for (const auto& [p, q] : levels) out += (n++ ? ",[\"" : "[\"") + p + "\",\"" + q + "\"]";
+      out += ']';
+    };
+    side(",\"bids\":[", bids);
+    side(",\"asks\":[", asks);
+    return out + "}";
+  }
+};
+
+TEST_F(EncoderTest, DepthDiffsAreGapFreeAndRebuildTheRestBook) {
+  // Some book before the client connects.
+  for (int i = 0; i < 5; ++i) {
+    (void)enc_.Apply(Limit(1, engine::Side::kSell, 65010 + i, 100 + i));
+    (void)enc_.Apply(Limit(2, engine::Side::kBuy, 64990 - i, 200 + i));
+  }
+  LocalBook local;
+  local.Load(*md_.Depth("BTCUSDT", 5000));
+  // A deterministic mix: resting orders, crossing orders, cancels.
+  uint64_t x = 12345;
+  auto next = [&] {
+    x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+    return static_cast<int64_t>(x >> 33);
+  };
+  size_t diffs = 0;
+  for (int i = 0; i < 300; ++i) {
+    proto::Envelope env = [&] {
+      const int64_t r = next() % 10;
+      if (r < 2) {
+        engine::CancelOrder c;
+        c.ref.account = 1 + next() % 2;
+        c.ref.symbol = 0;
+        c.ref.order_id = 1 + next() % (i + 10);
+        return Run(c);
+      }
+      const auto side = next() % 2 == 0 ? engine::Side::kBuy : engine::Side::kSell;
+      return Limit(side == engine::Side::kBuy ? 2 : 1, side, 64980 + next() % 40, 1 + next() % 300);
+    }();
+    for (const auto& m : enc_.Apply(env)) {
+      if (m.key.Name() != "btcusdt@depth") continue;
+      const int64_t prev = local.id;
+      EXPECT_EQ(local.Apply(m.raw), prev + 1) << m.raw;
+      ++diffs;
+    }
+    ASSERT_EQ(local.Json(), *md_.Depth("BTCUSDT", 5000)) << "after command " << i;
+  }
+  EXPECT_GT(diffs, 200u);
+  EXPECT_EQ(local.id, engine_.Book(0, 1)->last_update_id);
+}
+
+TEST_F(EncoderTest, ASeededBookSkipsTheChangesItHolds) {
+  std::vector<proto::Envelope> stream;
+  stream.push_back(Limit(1, engine::Side::kSell, 65000, 100));
+  stream.push_back(Limit(1, engine::Side::kSell, 65001, 100));
+  auto snap = engine_.Book(0, 100);
+  stream.push_back(Limit(1, engine::Side::kSell, 65002, 100));
+  MarketData fresh;
+  std::vector<MarketData::Level> asks;
+  for (const auto& l : snap->asks) asks.push_back({l.price.v, l.qty.v});
+  fresh.AddSymbol(Btc(), snap->last_update_id, {}, asks);
+  StreamEncoder enc(fresh);
+  EXPECT_TRUE(enc.Apply(stream[0]).empty());
+  EXPECT_TRUE(enc.Apply(stream[1]).empty());
+  auto ms = enc.Apply(stream[2]);
+  ASSERT_FALSE(ms.empty());
+  EXPECT_NE(ms[0].raw.find("\"U\":" + std::to_string(snap->last_update_id + 1) + ","),
+            std::string::npos);
+  EXPECT_NE(ms[0].raw.find("\"a\":[[\"65002.00000000\",\"0.10000000\"]]"), std::string::npos);
+}
+
+TEST_F(EncoderTest, UnregisteredSymbolsAndOtherEventsGiveNothing) {
+  MarketData empty;
+  StreamEncoder enc(empty);
+  EXPECT_TRUE(enc.Apply(Limit(1, engine::Side::kSell, 65000, 100)).empty());
+  EXPECT_TRUE(enc_.Apply(Run(engine::Deposit{1, 0, engine::Amount{1}})).empty());
+}
+
+}  // namespace
+}  // namespace spotex::gateway::streams
