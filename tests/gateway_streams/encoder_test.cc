@@ -2,6 +2,7 @@
 // messages, raw and combined; successive depth diffs are gap-free and, applied to the REST
 // depth snapshot, give the REST book again; a seeded book skips the changes it already holds.
 #include "gateway/streams/encoder.h"
+#include "gateway/streams/periodic.h"
 
 #include <gtest/gtest.h>
 #include <simdjson.h>
@@ -267,6 +268,58 @@ TEST_F(EncoderTest, UnregisteredSymbolsAndOtherEventsGiveNothing) {
   StreamEncoder enc(empty);
   EXPECT_TRUE(enc.Apply(Limit(1, engine::Side::kSell, 65000, 100)).empty());
   EXPECT_TRUE(enc_.Apply(Run(engine::Deposit{1, 0, engine::Amount{1}})).empty());
+}
+
+TEST_F(EncoderTest, PeriodicStreams) {
+  const SymbolKnown known = [this](std::string_view s) { return md_.HasSymbol(s); };
+  auto key = [&](std::string_view name) { return *ParseStreamName(name, known); };
+  const int64_t now = kT0 + 1000;
+  // Nothing traded yet: the arrays have nothing to send; real-time streams are not periodic.
+  EXPECT_FALSE(EncodePeriodic(md_, key("!miniTicker@arr"), now));
+  EXPECT_FALSE(EncodePeriodic(md_, key("btcusdt@trade"), now));
+  EXPECT_FALSE(EncodePeriodic(md_, key("btcusdt@kline_1m"), now));
+  EXPECT_FALSE(EncodePeriodic(md_, StreamKey{StreamKind::kTicker, "NOPE", ""}, now));
+  (void)enc_.Apply(Limit(1, engine::Side::kSell, 65000, 100));
+  (void)enc_.Apply(Limit(1, engine::Side::kSell, 65002, 100));
+  (void)enc_.Apply(Limit(2, engine::Side::kBuy, 64990, 300));
+  (void)enc_.Apply(Limit(2, engine::Side::kBuy, 65000, 40));  // trade 0.04 @ 65000
+
+  auto depth = EncodePeriodic(md_, key("btcusdt@depth5@100ms"), now);
+  ASSERT_TRUE(depth);
+  EXPECT_EQ(depth->raw, *md_.Depth("BTCUSDT", 5));
+  EXPECT_EQ(depth->combined,
+            "{\"stream\":\"btcusdt@depth5@100ms\",\"data\":" + depth->raw + "}");
+  EXPECT_EQ(EncodePeriodic(md_, key("btcusdt@depth10"), now)->raw, *md_.Depth("BTCUSDT", 10));
+
+  auto mini = EncodePeriodic(md_, key("btcusdt@miniTicker"), now);
+  ASSERT_TRUE(mini);
+  EXPECT_EQ(mini->raw, "{\"e\":\"24hrMiniTicker\",\"E\":" + std::to_string(now) +
+                           ",\"s\":\"BTCUSDT\",\"c\":\"65000.00000000\",\"o\":\"65000.00000000\","
+                           "\"h\":\"65000.00000000\",\"l\":\"65000.00000000\",\"v\":\"0.04000000\","
+                           "\"q\":\"2600.00000000\"}");
+  auto ticker = EncodePeriodic(md_, key("btcusdt@ticker"), now);
+  ASSERT_TRUE(ticker);
+  EXPECT_TRUE(ticker->raw.starts_with("{\"e\":\"24hrTicker\",\"E\":" + std::to_string(now) +
+                                      ",\"s\":\"BTCUSDT\",\"p\":\"0.00000000\",\"P\":\"0.000\","))
+      << ticker->raw;
+  EXPECT_NE(ticker->raw.find(",\"b\":\"64990.00000000\",\"B\":\"0.30000000\",\"a\":\"65000.00000000\","
+                             "\"A\":\"0.06000000\","),
+            std::string::npos)
+      << ticker->raw;
+  EXPECT_NE(ticker->raw.find(",\"F\":1,\"L\":1,\"n\":1}"), std::string::npos) << ticker->raw;
+  auto hour = EncodePeriodic(md_, key("btcusdt@ticker_1h"), now);
+  ASSERT_TRUE(hour);
+  EXPECT_TRUE(hour->raw.starts_with("{\"e\":\"1hTicker\",")) << hour->raw;
+  EXPECT_EQ(hour->raw.find("\"b\":"), std::string::npos);
+  EXPECT_NE(hour->raw.find(",\"O\":" + std::to_string(now - 3'600'000) + ",\"C\":" +
+                           std::to_string(now) + ","),
+            std::string::npos)
+      << hour->raw;
+  auto arr = EncodePeriodic(md_, key("!miniTicker@arr"), now);
+  ASSERT_TRUE(arr);
+  EXPECT_EQ(arr->raw, "[" + mini->raw + "]");
+  EXPECT_EQ(arr->combined, "{\"stream\":\"!miniTicker@arr\",\"data\":[" + mini->raw + "]}");
+  EXPECT_EQ(EncodePeriodic(md_, key("!ticker@arr"), now)->raw, "[" + ticker->raw + "]");
 }
 
 }  // namespace

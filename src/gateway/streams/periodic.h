@@ -1,0 +1,29 @@
+// Payloads of the periodic market streams (BINANCE_API.md §8), read from MarketData's state at
+// a given time: partial depth (<symbol>@depth<N>[@100ms]), <symbol>@miniTicker, <symbol>@ticker,
+// <symbol>@ticker_<1h|4h|1d>, !miniTicker@arr and !ticker@arr. The transport's timer calls it
+// for each subscribed periodic stream (every 1000 ms; every 100 ms for @depth<N>@100ms) and
+// sends the bytes to every connection on that stream. Klines are not produced yet.
+//
+// Tickers carry MarketData's figures (minute-granular windows, docs/gateway-market-data.md).
+// The !…@arr streams list the symbols that traded within the last 24 hours; an empty list is
+// nullopt (nothing to send).
+//
+// Thread safety: reads MarketData under its lock; safe alongside its writer.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+
+#include "gateway/market/market_data.h"
+#include "gateway/streams/encoder.h"
+#include "gateway/streams/stream_name.h"
+
+namespace spotex::gateway::streams {
+
+// The message of periodic stream `key` at `now_ms` (ms since the epoch; also its E). nullopt
+// when `key` is a real-time stream or a kline, its symbol is not registered, or (arrays) no
+// symbol traded.
+[[nodiscard]] std::optional<StreamMessage> EncodePeriodic(const MarketData& market,
+                                                          const StreamKey& key, int64_t now_ms);
+
+}  // namespace spotex::gateway::streams
