@@ -59,9 +59,11 @@ bool Deliver(const std::shared_ptr<Exchange>& exchange, Response response, Answe
   return true;
 }
 
-ServerImpl::ServerImpl(ServerConfig config, Handler handler, std::vector<asio::ip::address> trusted)
+ServerImpl::ServerImpl(ServerConfig config, Handler handler, WsFactory ws_factory,
+                       std::vector<asio::ip::address> trusted)
     : config_(std::move(config)),
       handler_(std::move(handler)),
+      ws_factory_(std::move(ws_factory)),
       trusted_(std::move(trusted)),
       busy_response_(BusyResponse()),
       acceptor_(asio::make_strand(io_context_)),
@@ -171,20 +173,32 @@ void ServerImpl::Refuse(tcp::socket& socket) {
   socket.close(ec);
 }
 
-void ServerImpl::Unregister(Session* session) {
+void ServerImpl::Register(const std::shared_ptr<Connection>& connection) {
+  {
+    std::lock_guard lock(sessions_mu_);
+    sessions_.emplace(connection.get(), connection);
+  }
+  // Shutdown() sets draining_ before it lists the connections under sessions_mu_: either it saw
+  // this one, or this sees draining_.
+  if (draining()) {
+    asio::post(connection->executor(), [connection] { connection->Drain(); });
+  }
+}
+
+void ServerImpl::Unregister(Connection* connection) {
   std::lock_guard lock(sessions_mu_);
-  sessions_.erase(session);
+  sessions_.erase(connection);
   if (sessions_.empty()) {
     sessions_cv_.notify_all();
   }
 }
 
-std::vector<std::shared_ptr<Session>> ServerImpl::LiveSessions() {
-  std::vector<std::shared_ptr<Session>> live;
+std::vector<std::shared_ptr<Connection>> ServerImpl::LiveSessions() {
+  std::vector<std::shared_ptr<Connection>> live;
   std::lock_guard lock(sessions_mu_);
   live.reserve(sessions_.size());
   for (const auto& [ptr, weak] : sessions_) {
-    if (std::shared_ptr<Session> session = weak.lock()) {
+    if (std::shared_ptr<Connection> session = weak.lock()) {
       live.push_back(std::move(session));
     }
   }
@@ -207,7 +221,7 @@ void ServerImpl::Shutdown() {
     closed.set_value();
   });
   closed.get_future().wait();
-  for (const std::shared_ptr<Session>& session : LiveSessions()) {
+  for (const std::shared_ptr<Connection>& session : LiveSessions()) {
     asio::post(session->executor(), [session] { session->Drain(); });
   }
 }
@@ -225,7 +239,7 @@ bool ServerImpl::Wait(std::chrono::milliseconds grace) {
     clean = sessions_cv_.wait_for(lock, grace, [this] { return sessions_.empty(); });
   }
   if (!clean) {
-    for (const std::shared_ptr<Session>& session : LiveSessions()) {
+    for (const std::shared_ptr<Connection>& session : LiveSessions()) {
       asio::post(session->executor(), [session] { session->ForceClose(); });
     }
     std::unique_lock lock(sessions_mu_);
@@ -359,8 +373,33 @@ Server::~Server() {
 
 std::expected<std::unique_ptr<Server>, std::string> Server::Start(ServerConfig config,
                                                                   Handler handler) {
+  return Start(std::move(config), std::move(handler), nullptr);
+}
+
+std::expected<std::unique_ptr<Server>, std::string> Server::Start(ServerConfig config,
+                                                                  Handler handler,
+                                                                  WsFactory ws_factory) {
   if (!handler) {
     return std::unexpected("no handler");
+  }
+  const WebSocketConfig& ws = config.websocket;
+  if (!ws.paths.empty()) {
+    if (!ws_factory) {
+      return std::unexpected("websocket.paths need a WebSocket factory");
+    }
+    for (const std::string& path : ws.paths) {
+      if (path.empty() || path.front() != '/' || path.find('?') != std::string::npos) {
+        return std::unexpected("invalid websocket path '" + path + "'");
+      }
+    }
+    if (ws.max_message_bytes < 1 || ws.max_message_bytes > (size_t{1} << 24) ||
+        ws.max_messages_per_second < 1 || ws.send_queue_bytes < 1 || ws.send_queue_messages < 1 ||
+        ws.ping_interval.count() <= 0 || ws.pong_timeout.count() <= 0 ||
+        ws.max_lifetime.count() <= 0 || ws.handshake_timeout.count() <= 0 ||
+        ws.close_timeout.count() <= 0) {
+      return std::unexpected(
+          "websocket limits must be positive and max_message_bytes at most 16 MiB");
+    }
   }
   if (config.io_threads < 1 || config.io_threads > 256) {
     return std::unexpected("io_threads must be in [1, 256]");
@@ -387,7 +426,8 @@ std::expected<std::unique_ptr<Server>, std::string> Server::Start(ServerConfig c
   }
   try {
     auto impl =
-        std::make_unique<detail::ServerImpl>(std::move(config), std::move(handler), trusted);
+        std::make_unique<detail::ServerImpl>(std::move(config), std::move(handler),
+                                             std::move(ws_factory), trusted);
     if (auto listening = impl->Listen(); !listening) {
       return std::unexpected(listening.error());
     }

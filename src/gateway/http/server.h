@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "gateway/http/message.h"
+#include "gateway/http/websocket.h"
 
 namespace spotex::http {
 
@@ -49,6 +50,9 @@ struct ServerConfig {
   // Peers (IP addresses) trusted to report the client's address in X-Forwarded-For, e.g. the
   // HAProxy in front. Empty: X-Forwarded-For is ignored and the client is the TCP peer.
   std::vector<std::string> trusted_proxies;
+  // WebSocket endpoints and their limits (websocket.h); used with Start(config, handler,
+  // ws_factory). An open WebSocket counts against max_connections like an HTTP connection.
+  WebSocketConfig websocket;
 };
 
 namespace detail {
@@ -117,6 +121,9 @@ class Server {
   // port in use, invalid limits) come back as text. Never throws.
   [[nodiscard]] static std::expected<std::unique_ptr<Server>, std::string> Start(
       ServerConfig config, Handler handler);
+  // Also serves WebSocket upgrades on config.websocket.paths through `ws_factory`.
+  [[nodiscard]] static std::expected<std::unique_ptr<Server>, std::string> Start(
+      ServerConfig config, Handler handler, WsFactory ws_factory);
 
   // Stop(linger_timeout) unless stopped already.
   ~Server();
@@ -128,7 +135,8 @@ class Server {
 
   // Graceful shutdown, first half: closes the listening socket (returns once it is closed, so
   // later connection attempts are refused by the OS), closes idle keep-alive connections, and
-  // marks every in-flight request's response `Connection: close`. Idempotent; thread-safe; must
+  // marks every in-flight request's response `Connection: close`. WebSocket connections get
+  // WsHandlers::on_shutdown, then a 1001 "going away" close. Idempotent; thread-safe; must
   // not be called from a handler.
   void Shutdown();
 

@@ -4,6 +4,7 @@
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
+#include <boost/beast/websocket/rfc6455.hpp>
 #include <exception>
 #include <string_view>
 #include <utility>
@@ -218,6 +219,9 @@ void Session::Dispatch() {
     headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
   }
   std::string client_ip = server_.ClientIp(peer_, headers);
+  if (TryUpgrade(message, headers, client_ip)) {
+    return;
+  }
   Request request(ToMethod(message.method()), std::string(message.method_string()),
                   std::string(message.target()), std::move(headers), std::move(message.body()),
                   peer_.to_string(), std::move(client_ip));
@@ -239,6 +243,66 @@ void Session::Dispatch() {
   } catch (...) {
     // The Responder was destroyed during unwinding and answered 500 (-1000).
   }
+}
+
+bool Session::TryUpgrade(bhttp::request<bhttp::string_body>& message, const HeaderList& headers,
+                         const std::string& client_ip) {
+  const WebSocketConfig& config = server_.config().websocket;
+  if (config.paths.empty() || !beast::websocket::is_upgrade(message)) {
+    return false;
+  }
+  const std::string_view target = message.target();
+  const std::string_view path = target.substr(0, target.find('?'));
+  bool registered = false;
+  for (const std::string& prefix : config.paths) {
+    if (path == prefix || (path.starts_with(prefix) && path[prefix.size()] == '/')) {
+      registered = true;
+      break;
+    }
+  }
+  if (!registered) {
+    return false;  // an ordinary request for the handler (which answers 404)
+  }
+  server_.counters().requests.fetch_add(1, std::memory_order_relaxed);
+  request_keep_alive_ = false;
+  if (server_.draining()) {
+    Send(Response::FromError(errors::ServerBusy()), /*close_after=*/true);
+    return true;
+  }
+  auto shared = std::make_shared<WsShared>();
+  shared->lifeline = server_.lifeline();
+  shared->max_bytes = config.send_queue_bytes;
+  shared->max_messages = config.send_queue_messages;
+  shared->id = server_.NextWsId();
+  auto connection = std::make_shared<WsConnection>(shared);
+  WsRequest ws_request{std::string(target), client_ip, headers};
+  std::expected<WsHandlers, Response> decision = std::unexpected(Response{});
+  try {
+    decision = server_.ws_factory()(ws_request, connection);
+  } catch (...) {
+    decision = std::unexpected(Response::FromError(errors::Unknown()));
+  }
+  if (!decision.has_value()) {
+    {
+      std::lock_guard lock(shared->mu);
+      shared->open = false;
+      shared->queue.clear();
+    }
+    Send(std::move(decision.error()), /*close_after=*/true);
+    return true;
+  }
+  auto ws = std::make_shared<WsSession>(server_, std::move(stream_), shared,
+                                        std::move(*decision));
+  {
+    std::lock_guard lock(shared->mu);
+    shared->session = ws;
+  }
+  upgraded_ = true;
+  state_ = State::kClosing;
+  server_.Register(ws);
+  // Same strand: the stream kept its executor.
+  ws->Start(std::move(message));
+  return true;
 }
 
 void Session::OnHandlerTimeout(const std::shared_ptr<Exchange>& exchange, beast::error_code ec) {
@@ -353,6 +417,9 @@ void Session::OnLinger(beast::error_code ec, size_t bytes) {
 
 void Session::Close() {
   state_ = State::kClosing;
+  if (upgraded_) {
+    return;  // the WebSocket session owns the socket now
+  }
   beast::error_code ec;
   stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
   stream_.close();
