@@ -277,7 +277,7 @@ TEST_F(EncoderTest, PeriodicStreams) {
   // Nothing traded yet: the arrays have nothing to send; real-time streams are not periodic.
   EXPECT_FALSE(EncodePeriodic(md_, key("!miniTicker@arr"), now));
   EXPECT_FALSE(EncodePeriodic(md_, key("btcusdt@trade"), now));
-  EXPECT_FALSE(EncodePeriodic(md_, key("btcusdt@kline_1m"), now));
+  EXPECT_FALSE(EncodePeriodic(md_, key("btcusdt@kline_1s"), now));
   EXPECT_FALSE(EncodePeriodic(md_, StreamKey{StreamKind::kTicker, "NOPE", ""}, now));
   (void)enc_.Apply(Limit(1, engine::Side::kSell, 65000, 100));
   (void)enc_.Apply(Limit(1, engine::Side::kSell, 65002, 100));
@@ -320,6 +320,43 @@ TEST_F(EncoderTest, PeriodicStreams) {
   EXPECT_EQ(arr->raw, "[" + mini->raw + "]");
   EXPECT_EQ(arr->combined, "{\"stream\":\"!miniTicker@arr\",\"data\":[" + mini->raw + "]}");
   EXPECT_EQ(EncodePeriodic(md_, key("!ticker@arr"), now)->raw, "[" + ticker->raw + "]");
+}
+
+TEST_F(EncoderTest, KlineStreams) {
+  const SymbolKnown known = [this](std::string_view s) { return md_.HasSymbol(s); };
+  auto key = [&](std::string_view name) { return *ParseStreamName(name, known); };
+  (void)enc_.Apply(Limit(1, engine::Side::kSell, 65000, 100));
+  (void)enc_.Apply(Limit(1, engine::Side::kSell, 65002, 100));
+  (void)enc_.Apply(Limit(2, engine::Side::kBuy, 65002, 150));  // 0.1 @65000, 0.05 @65002
+  const int64_t now = kT0 + 30'000;
+  auto k = EncodePeriodic(md_, key("btcusdt@kline_1m"), now);
+  ASSERT_TRUE(k);
+  EXPECT_EQ(k->raw, "{\"e\":\"kline\",\"E\":" + std::to_string(now) +
+                        ",\"s\":\"BTCUSDT\",\"k\":{\"t\":" + std::to_string(kT0) +
+                        ",\"T\":" + std::to_string(kT0 + 59'999) +
+                        ",\"s\":\"BTCUSDT\",\"i\":\"1m\",\"f\":1,\"L\":2,\"o\":\"65000.00000000\","
+                        "\"c\":\"65002.00000000\",\"h\":\"65002.00000000\",\"l\":\"65000.00000000\","
+                        "\"v\":\"0.15000000\",\"n\":2,\"x\":false,\"q\":\"9750.10000000\","
+                        "\"V\":\"0.15000000\",\"Q\":\"9750.10000000\",\"B\":\"0\"}}");
+  EXPECT_EQ(k->combined, "{\"stream\":\"btcusdt@kline_1m\",\"data\":" + k->raw + "}");
+  // At the bar's last millisecond it is closed.
+  EXPECT_NE(EncodePeriodic(md_, key("btcusdt@kline_1m"), kT0 + 59'999)->raw.find("\"x\":true"),
+            std::string::npos);
+  // The next minute has no trades: flat at the last close, no trade ids.
+  auto quiet = EncodePeriodic(md_, key("btcusdt@kline_1m"), kT0 + 90'000);
+  EXPECT_NE(quiet->raw.find("\"f\":-1,\"L\":-1,\"o\":\"65002.00000000\",\"c\":\"65002.00000000\""),
+            std::string::npos)
+      << quiet->raw;
+  EXPECT_NE(quiet->raw.find("\"n\":0,"), std::string::npos);
+  // Longer intervals and months contain the same trades.
+  auto month = EncodePeriodic(md_, key("btcusdt@kline_1M"), now);
+  EXPECT_NE(month->raw.find("\"t\":" + std::to_string(kT0) + ",\"T\":" +
+                            std::to_string(kT0 + 31LL * 86'400'000 - 1) + ","),
+            std::string::npos)
+      << month->raw;
+  EXPECT_NE(month->raw.find("\"i\":\"1M\",\"f\":1,\"L\":2,"), std::string::npos);
+  EXPECT_NE(EncodePeriodic(md_, key("btcusdt@kline_1h"), now)->raw.find("\"n\":2,"),
+            std::string::npos);
 }
 
 }  // namespace

@@ -130,6 +130,41 @@ std::optional<MarketData::Top> MarketData::BookTop(engine::SymbolId symbol) cons
   return top;
 }
 
+std::optional<MarketData::Kline> MarketData::CurrentKline(std::string_view symbol,
+                                                         int64_t interval_ms,
+                                                         int64_t now_ms) const {
+  std::shared_lock lock(mu_);
+  const Book* b = Find(symbol);
+  if (b == nullptr) return std::nullopt;
+  Kline k;
+  k.info = b->info;
+  k.open_time = BarStart(now_ms, interval_ms);
+  k.close_time = BarEnd(k.open_time, interval_ms) - 1;
+  int64_t prev_close = 0;
+  for (const Bar& m : b->bars) {
+    if (m.open_time < k.open_time) {
+      prev_close = m.close;
+      continue;
+    }
+    if (m.open_time > k.close_time) break;
+    if (k.trades == 0) {
+      k.open = k.high = k.low = m.open;
+      k.first_id = m.first_id;
+    }
+    k.high = std::max(k.high, m.high);
+    k.low = std::min(k.low, m.low);
+    k.close = m.close;
+    k.volume += m.volume;
+    k.quote_volume += m.quote_volume;
+    k.taker_buy_volume += m.taker_buy_volume;
+    k.taker_buy_quote += m.taker_buy_quote;
+    k.trades += m.trades;
+    k.last_id = m.last_id;
+  }
+  if (k.trades == 0) k.open = k.high = k.low = k.close = prev_close;
+  return k;
+}
+
 const MarketData::Book* MarketData::Find(std::string_view symbol) const {
   auto it = books_.find(symbol);
   return it == books_.end() ? nullptr : &it->second;

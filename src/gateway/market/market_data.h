@@ -72,6 +72,19 @@ class MarketData {
   };
   std::optional<Top> BookTop(engine::SymbolId symbol) const;
 
+  // The bar of `interval_ms` (a ParseInterval value; 0 = calendar month) that contains now_ms,
+  // summed from the one-minute bars (for the kline streams). A bar without trades is flat at
+  // the previous close (0 if none) with first/last trade id -1. nullopt = unknown symbol.
+  struct Kline {
+    SymbolInfo info;
+    int64_t open_time = 0, close_time = 0;  // close_time = the last millisecond of the bar
+    int64_t open = 0, high = 0, low = 0, close = 0;
+    int64_t volume = 0, quote_volume = 0, taker_buy_volume = 0, taker_buy_quote = 0;
+    int64_t trades = 0, first_id = -1, last_id = -1;
+  };
+  std::optional<Kline> CurrentKline(std::string_view symbol, int64_t interval_ms,
+                                    int64_t now_ms) const;
+
   // Kline interval ("1m".."1M") -> milliseconds; months are 0 (calendar months are not
   // supported yet: -1120). nullopt = not an interval.
   static std::optional<int64_t> ParseInterval(std::string_view s);

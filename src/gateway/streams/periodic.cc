@@ -5,6 +5,8 @@
 #include <string_view>
 #include <utility>
 
+#include "core/decimal.h"
+
 namespace spotex::gateway::streams {
 
 namespace {
@@ -78,6 +80,45 @@ std::optional<std::string> AllTickers(const MarketData& market, bool mini, int64
   return out + "]";
 }
 
+void Quoted(std::string& out, int64_t units, int scale) {
+  out += '"';
+  out += core::FormatDecimal(units, scale);
+  out += '"';
+}
+
+std::optional<std::string> KlineJson(const MarketData& market, const StreamKey& key,
+                                     int64_t now_ms) {
+  auto interval_ms = MarketData::ParseInterval(key.param);
+  if (!interval_ms) return std::nullopt;  // 1s: the bars are one-minute
+  auto k = market.CurrentKline(key.symbol, *interval_ms, now_ms);
+  if (!k) return std::nullopt;
+  const int qs = k->info.quote_scale, bs = k->info.base_scale;
+  std::string out = "{\"e\":\"kline\",\"E\":" + std::to_string(now_ms) + ",\"s\":\"" +
+                    k->info.name + "\",\"k\":{\"t\":" + std::to_string(k->open_time) +
+                    ",\"T\":" + std::to_string(k->close_time) + ",\"s\":\"" + k->info.name +
+                    "\",\"i\":\"" + key.param + "\",\"f\":" + std::to_string(k->first_id) +
+                    ",\"L\":" + std::to_string(k->last_id) + ",\"o\":";
+  Quoted(out, k->open, qs);
+  out += ",\"c\":";
+  Quoted(out, k->close, qs);
+  out += ",\"h\":";
+  Quoted(out, k->high, qs);
+  out += ",\"l\":";
+  Quoted(out, k->low, qs);
+  out += ",\"v\":";
+  Quoted(out, k->volume, bs);
+  out += ",\"n\":" + std::to_string(k->trades);
+  out += now_ms >= k->close_time ? ",\"x\":true" : ",\"x\":false";
+  out += ",\"q\":";
+  Quoted(out, k->quote_volume, qs);
+  out += ",\"V\":";
+  Quoted(out, k->taker_buy_volume, bs);
+  out += ",\"Q\":";
+  Quoted(out, k->taker_buy_quote, qs);
+  out += ",\"B\":\"0\"}}";
+  return out;
+}
+
 std::optional<std::string> Payload(const MarketData& market, const StreamKey& key,
                                    int64_t now_ms) {
   switch (key.kind) {
@@ -96,6 +137,8 @@ std::optional<std::string> Payload(const MarketData& market, const StreamKey& ke
       if (!rest) return std::nullopt;
       return Rekey(*rest, key.param + "Ticker", now_ms, kRollingFields, nullptr);
     }
+    case StreamKind::kKline:
+      return KlineJson(market, key, now_ms);
     case StreamKind::kAllMiniTickers:
       return AllTickers(market, true, now_ms);
     case StreamKind::kAllTickers:
