@@ -78,8 +78,9 @@ TEST(ControlTest, ErrorReplies) {
   EXPECT_EQ(reply(std::string(kMaxControlMessageBytes + 1, ' ')),
             R"({"code":3,"msg":"Invalid JSON: message longer than 65536 bytes"})");
   EXPECT_EQ(reply("[1]"), R"({"code":2,"msg":"Invalid request: expected a JSON object"})");
-  EXPECT_EQ(reply(R"({"method":"FOO","id":1})"),
-            R"({"code":2,"msg":"Invalid request: unknown variant `FOO`, expected one of `SUBSCRIBE`, `UNSUBSCRIBE`, `LIST_SUBSCRIPTIONS`, `SET_PROPERTY`, `GET_PROPERTY`"})");
+  EXPECT_EQ(
+      reply(R"({"method":"FOO","id":1})"),
+      R"({"code":2,"msg":"Invalid request: unknown variant `FOO`, expected one of `SUBSCRIBE`, `UNSUBSCRIBE`, `LIST_SUBSCRIPTIONS`, `SET_PROPERTY`, `GET_PROPERTY`"})");
   EXPECT_EQ(reply(R"({"method":"subscribe","id":1})").substr(0, 51),
             R"({"code":2,"msg":"Invalid request: unknown variant `)");
   EXPECT_EQ(reply(R"({"params":[],"id":1})"),
@@ -130,8 +131,9 @@ TEST(ControlTest, StreamLimits) {
   EXPECT_EQ(out.reply, R"({"result":null,"id":1})");
   EXPECT_EQ(out.added.size(), 1000u);
   out = subs.Handle(R"({"method":"SUBSCRIBE","params":[)" + names(990, 35) + R"(],"id":2})", any);
-  EXPECT_EQ(out.reply,
-            R"j({"code":2,"msg":"Invalid request: too many streams for one connection (at most 1024)"})j");
+  EXPECT_EQ(
+      out.reply,
+      R"j({"code":2,"msg":"Invalid request: too many streams for one connection (at most 1024)"})j");
   EXPECT_EQ(subs.streams().size(), 1000u);
   out = subs.Handle(R"({"method":"SUBSCRIBE","params":[)" + names(990, 34) + R"(],"id":3})", any);
   EXPECT_EQ(out.reply, R"({"result":null,"id":3})");

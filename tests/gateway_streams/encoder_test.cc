@@ -2,7 +2,6 @@
 // messages, raw and combined; successive depth diffs are gap-free and, applied to the REST
 // depth snapshot, give the REST book again; a seeded book skips the changes it already holds.
 #include "gateway/streams/encoder.h"
-#include "gateway/streams/periodic.h"
 
 #include <gtest/gtest.h>
 #include <simdjson.h>
@@ -12,6 +11,7 @@
 
 #include "core/decimal.h"
 #include "engine/engine.h"
+#include "gateway/streams/periodic.h"
 
 namespace spotex::gateway::streams {
 namespace {
@@ -117,30 +117,35 @@ TEST_F(EncoderTest, TakerOrderGivesTradesAggTradeDepthAndBookTicker) {
   const std::string e = std::to_string(env.header().time_ms);
   std::vector<std::string> names;
   for (const auto& m : ms) names.push_back(m.key.Name());
-  EXPECT_EQ(names, (std::vector<std::string>{"btcusdt@trade", "btcusdt@trade", "btcusdt@trade",
-                                             "btcusdt@aggTrade", "btcusdt@aggTrade",
-                                             "btcusdt@depth", "btcusdt@depth@100ms",
-                                             "btcusdt@bookTicker"}));
+  EXPECT_EQ(names,
+            (std::vector<std::string>{"btcusdt@trade", "btcusdt@trade", "btcusdt@trade",
+                                      "btcusdt@aggTrade", "btcusdt@aggTrade", "btcusdt@depth",
+                                      "btcusdt@depth@100ms", "btcusdt@bookTicker"}));
   const std::string trades = md_.Trades("BTCUSDT", 3).value();
   EXPECT_NE(trades.find("\"id\":1,"), std::string::npos) << trades;
-  EXPECT_EQ(ms[0].raw, "{\"e\":\"trade\",\"E\":" + e +
-                           ",\"s\":\"BTCUSDT\",\"t\":1,\"p\":\"65000.00000000\",\"q\":\"0.10000000\","
-                           "\"T\":" + e + ",\"m\":false,\"M\":true}");
+  EXPECT_EQ(ms[0].raw,
+            "{\"e\":\"trade\",\"E\":" + e +
+                ",\"s\":\"BTCUSDT\",\"t\":1,\"p\":\"65000.00000000\",\"q\":\"0.10000000\","
+                "\"T\":" +
+                e + ",\"m\":false,\"M\":true}");
   EXPECT_EQ(ms[0].combined, "{\"stream\":\"btcusdt@trade\",\"data\":" + ms[0].raw + "}");
   EXPECT_NE(ms[2].raw.find("\"t\":3,\"p\":\"65001.00000000\",\"q\":\"0.05000000\""),
             std::string::npos);
-  EXPECT_EQ(ms[3].raw, "{\"e\":\"aggTrade\",\"E\":" + e +
-                           ",\"s\":\"BTCUSDT\",\"a\":1,\"p\":\"65000.00000000\",\"q\":\"0.15000000\","
-                           "\"f\":1,\"l\":2,\"T\":" + e + ",\"m\":false,\"M\":true}");
+  EXPECT_EQ(ms[3].raw,
+            "{\"e\":\"aggTrade\",\"E\":" + e +
+                ",\"s\":\"BTCUSDT\",\"a\":1,\"p\":\"65000.00000000\",\"q\":\"0.15000000\","
+                "\"f\":1,\"l\":2,\"T\":" +
+                e + ",\"m\":false,\"M\":true}");
   EXPECT_NE(ms[4].raw.find("\"a\":3,\"p\":\"65001.00000000\",\"q\":\"0.05000000\",\"f\":3,\"l\":3"),
             std::string::npos);
   // The REST aggTrades numbers them the same way.
   EXPECT_NE(md_.AggTrades("BTCUSDT", 10)->find("{\"a\":1,"), std::string::npos);
   const int64_t u = engine_.Book(0, 1)->last_update_id;
-  EXPECT_EQ(ms[5].raw, "{\"e\":\"depthUpdate\",\"E\":" + e + ",\"s\":\"BTCUSDT\",\"U\":" +
-                           std::to_string(u0 + 1) + ",\"u\":" + std::to_string(u) +
-                           ",\"b\":[],\"a\":[[\"65000.00000000\",\"0.00000000\"],[\"65001.00000000\","
-                           "\"0.45000000\"]]}");
+  EXPECT_EQ(ms[5].raw,
+            "{\"e\":\"depthUpdate\",\"E\":" + e + ",\"s\":\"BTCUSDT\",\"U\":" +
+                std::to_string(u0 + 1) + ",\"u\":" + std::to_string(u) +
+                ",\"b\":[],\"a\":[[\"65000.00000000\",\"0.00000000\"],[\"65001.00000000\","
+                "\"0.45000000\"]]}");
   EXPECT_NE(ms[5].raw.find("\"U\":" + std::to_string(u0 + 1) + ",\"u\":" + std::to_string(u) + ","),
             std::string::npos);
   EXPECT_NE(ms[5].raw.find("[\"65000.00000000\",\"0.00000000\"]"), std::string::npos) << ms[5].raw;
@@ -164,10 +169,10 @@ struct LocalBook {
     simdjson::dom::parser p;
     simdjson::dom::element doc = p.parse(json);
     id = int64_t(doc["lastUpdateId"]);
-    for (auto l : doc["bids"].get_array()) bids[std::string(l.at(0).get_string().value())] =
-        std::string(l.at(1).get_string().value());
-    for (auto l : doc["asks"].get_array()) asks[std::string(l.at(0).get_string().value())] =
-        std::string(l.at(1).get_string().value());
+    for (auto l : doc["bids"].get_array())
+      bids[std::string(l.at(0).get_string().value())] = std::string(l.at(1).get_string().value());
+    for (auto l : doc["asks"].get_array())
+      asks[std::string(l.at(0).get_string().value())] = std::string(l.at(1).get_string().value());
   }
   // Applies a depthUpdate; returns its U.
   int64_t Apply(const std::string& json) {
@@ -287,8 +292,7 @@ TEST_F(EncoderTest, PeriodicStreams) {
   auto depth = EncodePeriodic(md_, key("btcusdt@depth5@100ms"), now);
   ASSERT_TRUE(depth);
   EXPECT_EQ(depth->raw, *md_.Depth("BTCUSDT", 5));
-  EXPECT_EQ(depth->combined,
-            "{\"stream\":\"btcusdt@depth5@100ms\",\"data\":" + depth->raw + "}");
+  EXPECT_EQ(depth->combined, "{\"stream\":\"btcusdt@depth5@100ms\",\"data\":" + depth->raw + "}");
   EXPECT_EQ(EncodePeriodic(md_, key("btcusdt@depth10"), now)->raw, *md_.Depth("BTCUSDT", 10));
 
   auto mini = EncodePeriodic(md_, key("btcusdt@miniTicker"), now);
@@ -302,17 +306,18 @@ TEST_F(EncoderTest, PeriodicStreams) {
   EXPECT_TRUE(ticker->raw.starts_with("{\"e\":\"24hrTicker\",\"E\":" + std::to_string(now) +
                                       ",\"s\":\"BTCUSDT\",\"p\":\"0.00000000\",\"P\":\"0.000\","))
       << ticker->raw;
-  EXPECT_NE(ticker->raw.find(",\"b\":\"64990.00000000\",\"B\":\"0.30000000\",\"a\":\"65000.00000000\","
-                             "\"A\":\"0.06000000\","),
-            std::string::npos)
+  EXPECT_NE(
+      ticker->raw.find(",\"b\":\"64990.00000000\",\"B\":\"0.30000000\",\"a\":\"65000.00000000\","
+                       "\"A\":\"0.06000000\","),
+      std::string::npos)
       << ticker->raw;
   EXPECT_NE(ticker->raw.find(",\"F\":1,\"L\":1,\"n\":1}"), std::string::npos) << ticker->raw;
   auto hour = EncodePeriodic(md_, key("btcusdt@ticker_1h"), now);
   ASSERT_TRUE(hour);
   EXPECT_TRUE(hour->raw.starts_with("{\"e\":\"1hTicker\",")) << hour->raw;
   EXPECT_EQ(hour->raw.find("\"b\":"), std::string::npos);
-  EXPECT_NE(hour->raw.find(",\"O\":" + std::to_string(now - 3'600'000) + ",\"C\":" +
-                           std::to_string(now) + ","),
+  EXPECT_NE(hour->raw.find(",\"O\":" + std::to_string(now - 3'600'000) +
+                           ",\"C\":" + std::to_string(now) + ","),
             std::string::npos)
       << hour->raw;
   auto arr = EncodePeriodic(md_, key("!miniTicker@arr"), now);
@@ -331,13 +336,13 @@ TEST_F(EncoderTest, KlineStreams) {
   const int64_t now = kT0 + 30'000;
   auto k = EncodePeriodic(md_, key("btcusdt@kline_1m"), now);
   ASSERT_TRUE(k);
-  EXPECT_EQ(k->raw, "{\"e\":\"kline\",\"E\":" + std::to_string(now) +
-                        ",\"s\":\"BTCUSDT\",\"k\":{\"t\":" + std::to_string(kT0) +
-                        ",\"T\":" + std::to_string(kT0 + 59'999) +
-                        ",\"s\":\"BTCUSDT\",\"i\":\"1m\",\"f\":1,\"L\":2,\"o\":\"65000.00000000\","
-                        "\"c\":\"65002.00000000\",\"h\":\"65002.00000000\",\"l\":\"65000.00000000\","
-                        "\"v\":\"0.15000000\",\"n\":2,\"x\":false,\"q\":\"9750.10000000\","
-                        "\"V\":\"0.15000000\",\"Q\":\"9750.10000000\",\"B\":\"0\"}}");
+  EXPECT_EQ(k->raw,
+            "{\"e\":\"kline\",\"E\":" + std::to_string(now) + ",\"s\":\"BTCUSDT\",\"k\":{\"t\":" +
+                std::to_string(kT0) + ",\"T\":" + std::to_string(kT0 + 59'999) +
+                ",\"s\":\"BTCUSDT\",\"i\":\"1m\",\"f\":1,\"L\":2,\"o\":\"65000.00000000\","
+                "\"c\":\"65002.00000000\",\"h\":\"65002.00000000\",\"l\":\"65000.00000000\","
+                "\"v\":\"0.15000000\",\"n\":2,\"x\":false,\"q\":\"9750.10000000\","
+                "\"V\":\"0.15000000\",\"Q\":\"9750.10000000\",\"B\":\"0\"}}");
   EXPECT_EQ(k->combined, "{\"stream\":\"btcusdt@kline_1m\",\"data\":" + k->raw + "}");
   // At the bar's last millisecond it is closed.
   EXPECT_NE(EncodePeriodic(md_, key("btcusdt@kline_1m"), kT0 + 59'999)->raw.find("\"x\":true"),
@@ -350,8 +355,8 @@ TEST_F(EncoderTest, KlineStreams) {
   EXPECT_NE(quiet->raw.find("\"n\":0,"), std::string::npos);
   // Longer intervals and months contain the same trades.
   auto month = EncodePeriodic(md_, key("btcusdt@kline_1M"), now);
-  EXPECT_NE(month->raw.find("\"t\":" + std::to_string(kT0) + ",\"T\":" +
-                            std::to_string(kT0 + 31LL * 86'400'000 - 1) + ","),
+  EXPECT_NE(month->raw.find("\"t\":" + std::to_string(kT0) +
+                            ",\"T\":" + std::to_string(kT0 + 31LL * 86'400'000 - 1) + ","),
             std::string::npos)
       << month->raw;
   EXPECT_NE(month->raw.find("\"i\":\"1M\",\"f\":1,\"L\":2,"), std::string::npos);

@@ -131,8 +131,8 @@ std::optional<MarketData::Top> MarketData::BookTop(engine::SymbolId symbol) cons
 }
 
 std::optional<MarketData::Kline> MarketData::CurrentKline(std::string_view symbol,
-                                                         int64_t interval_ms,
-                                                         int64_t now_ms) const {
+                                                          int64_t interval_ms,
+                                                          int64_t now_ms) const {
   std::shared_lock lock(mu_);
   const Book* b = Find(symbol);
   if (b == nullptr) return std::nullopt;

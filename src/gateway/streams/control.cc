@@ -34,18 +34,19 @@ std::expected<std::string, ControlError> IdJson(element id) {
       return std::to_string(uint64_t(id));
     case element_type::STRING: {
       std::string_view s = id;
-      const bool ok = s.size() <= kMaxIdChars && std::all_of(s.begin(), s.end(), [](char c) {
-                        return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
-                               (c >= 'A' && c <= 'Z');
-                      });
+      const bool ok =
+          s.size() <= kMaxIdChars && std::all_of(s.begin(), s.end(), [](char c) {
+            return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+          });
       if (ok) return "\"" + std::string(s) + "\"";
       break;
     }
     default:
       break;
   }
-  return Request("request ID must be an integer, an alphanumeric string of up to 36 "
-                 "characters, or null");
+  return Request(
+      "request ID must be an integer, an alphanumeric string of up to 36 "
+      "characters, or null");
 }
 
 std::expected<Method, ControlError> ParseMethod(element m) {
@@ -90,7 +91,8 @@ std::expected<void, ControlError> ParseParams(ControlRequest& r, const element* 
         return Request("property name must be a string");
       }
       r.property = std::string_view(arr.at(0));
-      if (r.property != "combined") return std::unexpected(ControlError{0, "Unknown property", r.id_json});
+      if (r.property != "combined")
+        return std::unexpected(ControlError{0, "Unknown property", r.id_json});
       if (want == 2) {
         if (arr.at(1).type() != element_type::BOOL) {
           return std::unexpected(ControlError{1, "Invalid value type: expected Boolean", ""});
@@ -119,8 +121,8 @@ std::string ControlError::Json() const {
 std::expected<ControlRequest, ControlError> ParseControl(std::string_view text) {
   if (text.size() > kMaxControlMessageBytes) {
     return std::unexpected(ControlError{
-        3, "Invalid JSON: message longer than " + std::to_string(kMaxControlMessageBytes) +
-               " bytes",
+        3,
+        "Invalid JSON: message longer than " + std::to_string(kMaxControlMessageBytes) + " bytes",
         ""});
   }
   simdjson::dom::parser parser;

@@ -65,8 +65,8 @@ void AggTrades(const SymbolInfo& s, int64_t event_ms, const std::vector<const en
     Quoted(raw, f.price.v, s.quote_scale);
     raw += ",\"q\":";
     Quoted(raw, qty, s.base_scale);
-    raw += ",\"f\":" + std::to_string(f.trade_id) + ",\"l\":" + std::to_string(ts[j - 1]->trade_id) +
-           ",\"T\":" + std::to_string(f.time_ms);
+    raw += ",\"f\":" + std::to_string(f.trade_id) +
+           ",\"l\":" + std::to_string(ts[j - 1]->trade_id) + ",\"T\":" + std::to_string(f.time_ms);
     raw += f.buyer_is_maker ? ",\"m\":true" : ",\"m\":false";
     raw += ",\"M\":true}";
     out.push_back(Message(StreamKind::kAggTrade, s.name, std::move(raw)));
@@ -105,8 +105,8 @@ bool SameLevel(const std::optional<MarketData::Level>& a,
 
 std::string BookTickerJson(const MarketData::Top& top) {
   const SymbolInfo& s = top.info;
-  std::string out = "{\"u\":" + std::to_string(top.last_update_id) + ",\"s\":\"" + s.name +
-                    "\",\"b\":";
+  std::string out =
+      "{\"u\":" + std::to_string(top.last_update_id) + ",\"s\":\"" + s.name + "\",\"b\":";
   Quoted(out, top.bid ? top.bid->price : 0, s.quote_scale);
   out += ",\"B\":";
   Quoted(out, top.bid ? top.bid->qty : 0, s.base_scale);

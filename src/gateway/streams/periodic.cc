@@ -13,19 +13,25 @@ namespace {
 
 using Field = std::pair<std::string_view, std::string_view>;  // stream key, REST key
 
-constexpr Field kTickerFields[] = {
-    {"p", "priceChange"}, {"P", "priceChangePercent"}, {"w", "weightedAvgPrice"},
-    {"x", "prevClosePrice"}, {"c", "lastPrice"}, {"Q", "lastQty"}, {"b", "bidPrice"},
-    {"B", "bidQty"}, {"a", "askPrice"}, {"A", "askQty"}, {"o", "openPrice"},
-    {"h", "highPrice"}, {"l", "lowPrice"}, {"v", "volume"}, {"q", "quoteVolume"},
-    {"O", "openTime"}, {"C", "closeTime"}, {"F", "firstId"}, {"L", "lastId"}, {"n", "count"}};
+constexpr Field kTickerFields[] = {{"p", "priceChange"},      {"P", "priceChangePercent"},
+                                   {"w", "weightedAvgPrice"}, {"x", "prevClosePrice"},
+                                   {"c", "lastPrice"},        {"Q", "lastQty"},
+                                   {"b", "bidPrice"},         {"B", "bidQty"},
+                                   {"a", "askPrice"},         {"A", "askQty"},
+                                   {"o", "openPrice"},        {"h", "highPrice"},
+                                   {"l", "lowPrice"},         {"v", "volume"},
+                                   {"q", "quoteVolume"},      {"O", "openTime"},
+                                   {"C", "closeTime"},        {"F", "firstId"},
+                                   {"L", "lastId"},           {"n", "count"}};
 constexpr Field kMiniFields[] = {{"c", "lastPrice"}, {"o", "openPrice"}, {"h", "highPrice"},
                                  {"l", "lowPrice"},  {"v", "volume"},    {"q", "quoteVolume"}};
-constexpr Field kRollingFields[] = {
-    {"p", "priceChange"}, {"P", "priceChangePercent"}, {"o", "openPrice"}, {"h", "highPrice"},
-    {"l", "lowPrice"}, {"c", "lastPrice"}, {"w", "weightedAvgPrice"}, {"v", "volume"},
-    {"q", "quoteVolume"}, {"O", "openTime"}, {"C", "closeTime"}, {"F", "firstId"},
-    {"L", "lastId"}, {"n", "count"}};
+constexpr Field kRollingFields[] = {{"p", "priceChange"},      {"P", "priceChangePercent"},
+                                    {"o", "openPrice"},        {"h", "highPrice"},
+                                    {"l", "lowPrice"},         {"c", "lastPrice"},
+                                    {"w", "weightedAvgPrice"}, {"v", "volume"},
+                                    {"q", "quoteVolume"},      {"O", "openTime"},
+                                    {"C", "closeTime"},        {"F", "firstId"},
+                                    {"L", "lastId"},           {"n", "count"}};
 
 // Re-keys MarketData's REST ticker JSON into the stream's event: {"e","E","s", fields...}.
 // Fields the REST object lacks are left out. `traded` = the window has trades.
@@ -119,8 +125,7 @@ std::optional<std::string> KlineJson(const MarketData& market, const StreamKey& 
   return out;
 }
 
-std::optional<std::string> Payload(const MarketData& market, const StreamKey& key,
-                                   int64_t now_ms) {
+std::optional<std::string> Payload(const MarketData& market, const StreamKey& key, int64_t now_ms) {
   switch (key.kind) {
     case StreamKind::kPartialDepth: {
       const size_t levels = key.param.starts_with("5") ? 5 : key.param.starts_with("10") ? 10 : 20;

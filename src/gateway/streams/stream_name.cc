@@ -6,8 +6,9 @@ namespace spotex::gateway::streams {
 
 namespace {
 
-constexpr std::array<std::string_view, 16> kIntervals = {
-    "1s", "1m", "3m", "5m", "15m", "30m", "1h", "2h", "4h", "6h", "8h", "12h", "1d", "3d", "1w", "1M"};
+constexpr std::array<std::string_view, 16> kIntervals = {"1s", "1m", "3m", "5m", "15m", "30m",
+                                                         "1h", "2h", "4h", "6h", "8h",  "12h",
+                                                         "1d", "3d", "1w", "1M"};
 
 bool IsInterval(std::string_view s) {
   for (auto i : kIntervals) {
