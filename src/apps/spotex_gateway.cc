@@ -19,6 +19,7 @@
 #include "gateway/api/request_limits.h"
 #include "gateway/auth/authenticator.h"
 #include "gateway/auth/key_directory.h"
+#include "gateway/feeds/stream_hub.h"
 #include "gateway/http/router.h"
 #include "gateway/http/server.h"
 #include "gateway/market/engine_json.h"
@@ -29,6 +30,7 @@
 #include "gateway/redis/redis_rate_limiter.h"
 #include "gateway/redis/replay_cache.h"
 #include "gateway/redis/session_store.h"
+#include "gateway/streams/encoder.h"
 #include "gateway/trading/account_history.h"
 #include "gateway/trading/trading_api.h"
 #include "gateway/users/admin_api.h"
@@ -106,8 +108,9 @@ class Markets {
 // the seed already has; AccountHistory ignores what it has applied).
 class EventFeed {
  public:
-  EventFeed(gateway::MarketData& md, gateway::AccountHistory& history)
-      : md_(md), history_(history) {}
+  EventFeed(gateway::MarketData& md, gateway::AccountHistory& history,
+            gateway::streams::StreamHub& hub)
+      : encoder_(md), history_(history), hub_(hub) {}
 
   static void OnMsg(natsConnection*, natsSubscription*, natsMsg* msg, void* closure) {
     auto* self = static_cast<EventFeed*>(closure);
@@ -140,7 +143,8 @@ class EventFeed {
       return;
     }
     for (const auto& env : batch->envelopes) {
-      md_.Apply(env);
+      // Applies the envelope to the market data and encodes each stream's message once.
+      hub_.Publish(encoder_.Apply(env));
       history_.Apply(env);
       for (auto r = env.reader(); !r.Done(); r.Next()) {
         auto t = r.header().type;
@@ -152,8 +156,9 @@ class EventFeed {
     }
   }
 
-  gateway::MarketData& md_;
+  gateway::streams::StreamEncoder encoder_;
   gateway::AccountHistory& history_;
+  gateway::streams::StreamHub& hub_;
   std::mutex mu_;
   bool live_ = false;
   std::vector<std::string> pending_;
@@ -311,7 +316,8 @@ int main(int argc, char** argv) {
   gateway::AccountHistory history;
   gateway::PublicApi public_api(md, NowMs);
   Markets markets;
-  EventFeed feed(md, history);
+  gateway::streams::StreamHub hub(md, [&md](std::string_view symbol) { return md.HasSymbol(symbol); });
+  EventFeed feed(md, history, hub);
   natsSubscription* sub = nullptr;
   std::string subject = bus::EventSubject(static_cast<uint32_t>(*shard));
   if (natsConnection_Subscribe(&sub, (*client)->nats().conn(), subject.c_str(), &EventFeed::OnMsg,
@@ -381,8 +387,12 @@ int main(int argc, char** argv) {
   sc.address = flags.Get("listen", "127.0.0.1");
   sc.port = static_cast<uint16_t>(*port);
   sc.io_threads = static_cast<int>(*threads);
-  auto server =
-      http::Server::Start(sc, gateway::WithRequestLimits(std::move(router).ToHandler(), limiter));
+  sc.websocket.paths = {"/ws", "/stream"};  // market streams (docs/streams.md)
+  auto server = http::Server::Start(
+      sc, gateway::WithRequestLimits(std::move(router).ToHandler(), limiter),
+      [&hub](const http::WsRequest& request, const std::shared_ptr<http::WsConnection>& ws) {
+        return hub.Accept(request, ws);
+      });
   if (!server) {
     Log(service::LogLevel::kError, "cannot listen: " + server.error());
     return 1;
@@ -392,8 +402,10 @@ int main(int argc, char** argv) {
   while (!g_stop) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
     if (feed.markets_changed()) LoadMarkets(**client, md, public_api, markets);
+    hub.Tick(NowMs());  // periodic streams: partial depth, klines, tickers
   }
   Log(service::LogLevel::kInfo, "stopping");
+  hub.ShutdownNotice(NowMs());
   (*server)->Stop(std::chrono::milliseconds(5000));
   natsSubscription_Unsubscribe(sub);
   natsSubscription_Destroy(sub);

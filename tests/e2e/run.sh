@@ -126,7 +126,7 @@ main() {
   # replicas.test.mjs starts a second gateway from the SPOTEX_* ports, paths and binaries
   # exported above (the same flags as scripts/stack.sh start_gateway).
   (cd "$E2E_DIR" && node --test --test-concurrency=1 --test-reporter=spec "$@" \
-    ccxt.test.mjs binance_spot.test.mjs errors.test.mjs replicas.test.mjs) || rc=$?
+    ccxt.test.mjs binance_spot.test.mjs errors.test.mjs replicas.test.mjs streams.test.mjs) || rc=$?
 
   if [ -z "${SPOTEX_USERS:-}" ]; then
     fail "the gateway wrote no demo users file ($users) within ${USERS_WAIT_S}s of" \

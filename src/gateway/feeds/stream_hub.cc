@@ -1,0 +1,189 @@
+#include "gateway/feeds/stream_hub.h"
+
+#include <string>
+#include <utility>
+
+#include "gateway/streams/periodic.h"
+
+namespace spotex::gateway::streams {
+
+namespace {
+
+// How often a periodic stream is sent (ms).
+int64_t PeriodMs(const StreamKey& key) {
+  switch (key.kind) {
+    case StreamKind::kPartialDepth:
+      return key.param.ends_with("@100ms") ? 100 : 1000;
+    case StreamKind::kKline:
+      return key.param == "1s" ? 1000 : 2000;
+    default:
+      return 1000;
+  }
+}
+
+std::shared_ptr<const std::string> Shared(std::string s) {
+  return std::make_shared<const std::string>(std::move(s));
+}
+
+}  // namespace
+
+std::expected<InitialStreams, std::string> ParseTarget(std::string_view target,
+                                                       const SymbolKnown& known) {
+  InitialStreams out;
+  std::string_view path = target.substr(0, target.find('?'));
+  std::string_view query =
+      target.find('?') == std::string_view::npos ? std::string_view() : target.substr(target.find('?') + 1);
+  auto split = [](std::string_view s, auto&& each) {
+    while (!s.empty()) {
+      size_t slash = s.find('/');
+      std::string_view part = s.substr(0, slash);
+      if (!part.empty()) each(part);
+      if (slash == std::string_view::npos) break;
+      s.remove_prefix(slash + 1);
+    }
+  };
+  if (path == "/stream" || path.starts_with("/stream/")) {
+    out.combined = true;
+    std::string_view streams;
+    while (!query.empty()) {
+      size_t amp = query.find('&');
+      std::string_view pair = query.substr(0, amp);
+      if (pair.starts_with("streams=")) streams = pair.substr(8);
+      if (amp == std::string_view::npos) break;
+      query.remove_prefix(amp + 1);
+    }
+    std::string error;
+    split(streams, [&](std::string_view name) {
+      if (!error.empty() || out.keys.size() >= kMaxStreamsPerConnection) return;
+      auto key = ParseStreamName(name, known);
+      if (!key) {
+        error = key.error();
+        return;
+      }
+      out.keys.push_back(std::move(*key));
+    });
+    if (!error.empty()) return std::unexpected(error);
+    return out;
+  }
+  // /ws, /ws/<stream>/<stream>...: segments that are not stream names are tolerated.
+  std::string_view rest = path.size() > 3 ? path.substr(4) : std::string_view();
+  split(rest, [&](std::string_view name) {
+    if (out.keys.size() >= kMaxStreamsPerConnection) return;
+    if (auto key = ParseStreamName(name, known)) out.keys.push_back(std::move(*key));
+  });
+  return out;
+}
+
+StreamHub::StreamHub(const MarketData& market, SymbolKnown known)
+    : market_(market), known_(std::move(known)) {}
+
+std::expected<http::WsHandlers, http::Response> StreamHub::Accept(
+    const http::WsRequest& request, const std::shared_ptr<http::WsConnection>& connection) {
+  auto initial = ParseTarget(request.target, known_);
+  if (!initial) {
+    return std::unexpected(http::Response::Json(
+        400, ControlError{2, "Invalid request: " + initial.error(), ""}.Json()));
+  }
+  const uint64_t id = connection->id();
+  {
+    std::lock_guard lock(mu_);
+    Conn& c = conns_.emplace(id, Conn{connection, Subscriptions(initial->combined)}).first->second;
+    for (const auto& key : initial->keys) {
+      if (c.subs.Add(key)) Link(id, key);
+    }
+  }
+  http::WsHandlers h;
+  h.on_message = [this, id](std::string_view text) { OnMessage(id, text); };
+  h.on_close = [this, id](uint16_t, std::string_view) { OnClose(id); };
+  return h;
+}
+
+void StreamHub::OnMessage(uint64_t id, std::string_view text) {
+  std::shared_ptr<http::WsConnection> ws;
+  std::string reply;
+  {
+    std::lock_guard lock(mu_);
+    auto it = conns_.find(id);
+    if (it == conns_.end()) return;
+    auto outcome = it->second.subs.Handle(text, known_);
+    for (const auto& key : outcome.added) Link(id, key);
+    for (const auto& key : outcome.removed) Unlink(id, key);
+    ws = it->second.ws;
+    reply = std::move(outcome.reply);
+  }
+  if (!reply.empty()) ws->Send(Shared(std::move(reply)));
+}
+
+void StreamHub::OnClose(uint64_t id) {
+  std::lock_guard lock(mu_);
+  auto it = conns_.find(id);
+  if (it == conns_.end()) return;
+  for (const auto& key : it->second.subs.streams()) Unlink(id, key);
+  conns_.erase(it);
+}
+
+void StreamHub::Link(uint64_t id, const StreamKey& key) { subscribers_[key].insert(id); }
+
+void StreamHub::Unlink(uint64_t id, const StreamKey& key) {
+  auto it = subscribers_.find(key);
+  if (it == subscribers_.end()) return;
+  it->second.erase(id);
+  if (it->second.empty()) subscribers_.erase(it);
+}
+
+void StreamHub::SendTo(const StreamKey& key, const std::shared_ptr<const std::string>& raw,
+                       const std::shared_ptr<const std::string>& combined) {
+  auto it = subscribers_.find(key);
+  if (it == subscribers_.end()) return;
+  for (uint64_t id : it->second) {
+    auto c = conns_.find(id);
+    if (c == conns_.end()) continue;
+    c->second.ws->Send(c->second.subs.combined() ? combined : raw);
+  }
+}
+
+void StreamHub::Publish(const std::vector<StreamMessage>& messages) {
+  std::lock_guard lock(mu_);
+  for (const auto& m : messages) {
+    if (!subscribers_.contains(m.key)) continue;
+    auto raw = Shared(m.raw);
+    auto combined = Shared(m.combined.empty() ? Combined(m.key, m.raw) : m.combined);
+    SendTo(m.key, raw, combined);
+  }
+}
+
+void StreamHub::Tick(int64_t now_ms) {
+  std::lock_guard lock(mu_);
+  const int64_t last = last_tick_ms_;
+  last_tick_ms_ = now_ms;
+  if (last == 0) return;
+  for (const auto& [key, ids] : subscribers_) {
+    if (IsRealTime(key.kind)) continue;
+    const int64_t period = PeriodMs(key);
+    if (now_ms / period == last / period) continue;
+    auto m = EncodePeriodic(market_, key, now_ms);
+    if (!m) continue;
+    SendTo(key, Shared(m->raw), Shared(m->combined.empty() ? Combined(key, m->raw) : m->combined));
+  }
+}
+
+void StreamHub::ShutdownNotice(int64_t now_ms) {
+  std::lock_guard lock(mu_);
+  const std::string data = "{\"e\":\"serverShutdown\",\"E\":" + std::to_string(now_ms) + "}";
+  auto raw = Shared(data);
+  auto combined = Shared("{\"stream\":\"!serverShutdown\",\"data\":" + data + "}");
+  for (auto& [id, c] : conns_) c.ws->Send(c.subs.combined() ? combined : raw);
+}
+
+size_t StreamHub::connections() const {
+  std::lock_guard lock(mu_);
+  return conns_.size();
+}
+
+size_t StreamHub::subscribers(const StreamKey& key) const {
+  std::lock_guard lock(mu_);
+  auto it = subscribers_.find(key);
+  return it == subscribers_.end() ? 0 : it->second.size();
+}
+
+}  // namespace spotex::gateway::streams

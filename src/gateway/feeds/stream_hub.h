@@ -1,0 +1,84 @@
+// The market streams of one gateway replica (BINANCE_API.md §8): accepts WebSocket connections
+// on /ws[/<stream>/...] (raw payloads) and /stream?streams=a/b (combined envelope), keeps each
+// connection's subscriptions (SUBSCRIBE, UNSUBSCRIBE, LIST_SUBSCRIPTIONS, SET/GET_PROPERTY),
+// and fans every stream message out to its subscribers: a payload is encoded once per stream
+// and the same bytes are queued on every connection (http::WsConnection::Send shares them).
+//
+// Real-time streams (trade, aggTrade, depth diffs, bookTicker) are published from the event
+// feed as each envelope is applied (StreamEncoder); the periodic ones (partial depth, klines,
+// tickers) by Tick(), which the gateway calls every 100 ms. A slow subscriber is closed by the
+// transport when its bounded send queue overflows; nobody else waits for it.
+//
+// Thread safety: every method may be called from any thread.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <vector>
+
+#include "gateway/http/websocket.h"
+#include "gateway/market/market_data.h"
+#include "gateway/streams/control.h"
+#include "gateway/streams/encoder.h"
+
+namespace spotex::gateway::streams {
+
+class StreamHub {
+ public:
+  // `market` is read for the periodic streams; `known` says which symbols exist.
+  StreamHub(const MarketData& market, SymbolKnown known);
+
+  // The transport's factory (http::WsFactory): parses the path's streams, subscribes them.
+  // An invalid stream name in the URL refuses the upgrade with 400 and Binance's message.
+  std::expected<http::WsHandlers, http::Response> Accept(
+      const http::WsRequest& request, const std::shared_ptr<http::WsConnection>& connection);
+
+  // Sends each message to the subscribers of its stream.
+  void Publish(const std::vector<StreamMessage>& messages);
+
+  // Sends the periodic streams that are due at `now_ms` (call every 100 ms).
+  void Tick(int64_t now_ms);
+
+  // Sends {"e":"serverShutdown","E":now} to every connection (before the server closes them).
+  void ShutdownNotice(int64_t now_ms);
+
+  size_t connections() const;
+  size_t subscribers(const StreamKey& key) const;
+
+ private:
+  struct Conn {
+    std::shared_ptr<http::WsConnection> ws;
+    Subscriptions subs;
+  };
+
+  void OnMessage(uint64_t id, std::string_view text);
+  void OnClose(uint64_t id);
+  // Under mu_: connection `id` now does / no longer does receive `key`.
+  void Link(uint64_t id, const StreamKey& key);
+  void Unlink(uint64_t id, const StreamKey& key);
+  void SendTo(const StreamKey& key, const std::shared_ptr<const std::string>& raw,
+              const std::shared_ptr<const std::string>& combined);
+
+  const MarketData& market_;
+  const SymbolKnown known_;
+  mutable std::mutex mu_;
+  std::map<uint64_t, Conn> conns_;
+  std::map<StreamKey, std::set<uint64_t>> subscribers_;
+  int64_t last_tick_ms_ = 0;
+};
+
+// The connection's initial streams from its request target: "/ws/<s1>/<s2>" (segments that are
+// not stream names, such as ccxt's "/ws/0", are ignored, as Binance does) or
+// "/stream?streams=<s1>/<s2>" (combined); an invalid stream in `streams=` is an error.
+struct InitialStreams {
+  bool combined = false;
+  std::vector<StreamKey> keys;
+};
+std::expected<InitialStreams, std::string> ParseTarget(std::string_view target,
+                                                       const SymbolKnown& known);
+
+}  // namespace spotex::gateway::streams
