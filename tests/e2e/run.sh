@@ -15,7 +15,8 @@
 # Usage: tests/e2e/run.sh [node --test options, e.g. --test-name-pattern=ticker]
 # Environment: SPOTEX_BIN_DIR [<repo>/build/release/bin], SPOTEX_E2E_KEEP=1 keeps the
 #   temporary directory (logs) after the run, SPOTEX_E2E_USERS_WAIT_S [10] how long to wait
-#   for the demo users file once the gateway answers.
+#   for the demo users file once the gateway answers, SPOTEX_E2E_TEST_TIMEOUT_MS [60000] per
+#   test, SPOTEX_E2E_RUN_TIMEOUT_S [420] for the whole node run (ctest allows run.sh 600 s).
 set -euo pipefail
 
 E2E_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -23,6 +24,8 @@ REPO_ROOT="$(cd "$E2E_DIR/../.." && pwd)"
 STACK="$REPO_ROOT/scripts/stack.sh"
 BIN_DIR="${SPOTEX_BIN_DIR:-$REPO_ROOT/build/release/bin}"
 USERS_WAIT_S="${SPOTEX_E2E_USERS_WAIT_S:-10}"
+TEST_TIMEOUT_MS="${SPOTEX_E2E_TEST_TIMEOUT_MS:-60000}"
+RUN_TIMEOUT_S="${SPOTEX_E2E_RUN_TIMEOUT_S:-420}"
 
 fail() {
   echo "e2e: FAIL: $*" >&2
@@ -125,8 +128,12 @@ main() {
   # One file at a time: the files trade with the same two users on the same books.
   # replicas.test.mjs starts a second gateway from the SPOTEX_* ports, paths and binaries
   # exported above (the same flags as scripts/stack.sh start_gateway).
-  (cd "$E2E_DIR" && node --test --test-concurrency=1 --test-reporter=spec "$@" \
+  # Every test is bounded (--test-timeout) and so is the whole run (timeout, well inside
+  # ctest's limit), so a hung client fails with its name and the stack's logs are printed.
+  (cd "$E2E_DIR" && timeout --kill-after=10 "$RUN_TIMEOUT_S" node --test --test-concurrency=1 \
+    --test-timeout="$TEST_TIMEOUT_MS" --test-reporter=spec "$@" \
     ccxt.test.mjs binance_spot.test.mjs errors.test.mjs replicas.test.mjs streams.test.mjs) || rc=$?
+  [ "$rc" -ne 124 ] || note "node --test did not finish within ${RUN_TIMEOUT_S}s"
 
   if [ -z "${SPOTEX_USERS:-}" ]; then
     fail "the gateway wrote no demo users file ($users) within ${USERS_WAIT_S}s of" \

@@ -23,6 +23,27 @@ function makePro(user) {
   });
 }
 
+// `promise`, or a rejection naming `what` after `ms`.
+function within(promise, ms, what) {
+  let timer;
+  const timeout = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what}: nothing within ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+// Polls `probe` every 50 ms until it returns something other than undefined; fails after `ms`
+// with describe()'s text.
+async function until(probe, ms, describe) {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const value = probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out: ${describe()}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
 // A raw WebSocket whose messages are queued; next() waits for the next one (JSON-parsed).
 function rawSocket(path) {
   const ws = new WebSocket(`${WS_URL}${path}`);
@@ -58,13 +79,16 @@ describe('market streams: ccxt pro', { skip: SIGNED }, () => {
     await b.loadHttpProxyAgent();
   });
   after(async () => {
-    await a?.close();
-    await b?.close();
+    await within(Promise.all([a?.close(), b?.close()]), 5000, 'closing the ccxt pro clients');
   });
 
+  // ccxt pro resolves a watch* promise only for a message that arrives while someone waits
+  // (Client.resolve drops it otherwise), so a second watch* call after the messages came would
+  // wait forever. Each wait here is bounded, and what the stream delivered is read from ccxt's
+  // caches (orderbooks, trades) by polling until a deadline.
   test('watchOrderBook follows the book; watchTrades sees the trades with myTrades ids', async () => {
-    const firstBook = a.watchOrderBook(SYM);
-    const firstTrades = a.watchTrades(SYM);
+    const firstBook = within(a.watchOrderBook(SYM), 10000, 'watchOrderBook');
+    const firstTrades = within(a.watchTrades(SYM), 10000, 'watchTrades');
     await new Promise((r) => setTimeout(r, 300));
     await b.createOrder(SYM, 'limit', 'sell', 1, 610);
     await b.createOrder(SYM, 'limit', 'sell', 2, 611);
@@ -75,22 +99,18 @@ describe('market streams: ccxt pro', { skip: SIGNED }, () => {
     // The streamed book must come to equal REST depth (the same update-id counter).
     const top = (side) => Array.from(side).slice(0, 5).map(([p, q]) => [p, q]);
     const rest = await a.fetchOrderBook(SYM);
-    // ccxt keeps the streamed book in `orderbooks`; wait until it reaches REST's update id.
-    const deadline = Date.now() + 5000;
-    let book = a.orderbooks[SYM];
-    while ((book?.nonce ?? 0) < rest.nonce && Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 50));
-      book = a.orderbooks[SYM];
-    }
-    assert.ok(book.nonce >= rest.nonce, `streamed book at ${book.nonce}, REST at ${rest.nonce}`);
+    const book = await until(() => {
+      const b2 = a.orderbooks[SYM];
+      return (b2?.nonce ?? 0) >= rest.nonce ? b2 : undefined;
+    }, 5000, () => `streamed book at ${a.orderbooks[SYM]?.nonce}, REST at ${rest.nonce}`);
     assert.deepEqual(top(book.asks), top(rest.asks));
     assert.deepEqual(top(book.bids), top(rest.bids));
     assert.equal(book.asks[0][0], 611);  // 610 was taken
-    // Trade ids on the stream are the ids of myTrades.
-    let streamed = trades;
-    while (!streamed.some((t) => t.price === 611)) {
-      streamed = await a.watchTrades(SYM);
-    }
+    // Both trades reach the stream, with the ids of myTrades.
+    const streamed = await until(() => {
+      const all = Array.from(a.trades[SYM] ?? []);
+      return all.some((t) => t.price === 610) && all.some((t) => t.price === 611) ? all : undefined;
+    }, 5000, () => `streamed trades: ${JSON.stringify(Array.from(a.trades[SYM] ?? []).map((t) => t.price))}`);
     const mine = await a.fetchMyTrades(SYM);
     for (const t of streamed.slice(-2)) {
       assert.ok(mine.some((m) => m.id === t.id), `stream trade ${t.id} in myTrades`);
@@ -98,9 +118,10 @@ describe('market streams: ccxt pro', { skip: SIGNED }, () => {
   });
 
   test('watchTicker and watchOHLCV carry the last trade', async () => {
-    const ticker = await a.watchTicker(SYM);
+    // Both streams are periodic (1 s and 2 s), so the next message comes without a trade.
+    const ticker = await within(a.watchTicker(SYM), 10000, 'watchTicker');
     assert.equal(ticker.last, 611);
-    const bars = await a.watchOHLCV(SYM, '1m');
+    const bars = await within(a.watchOHLCV(SYM, '1m'), 10000, 'watchOHLCV');
     assert.equal(bars[bars.length - 1][4], 611);  // close
   });
 });
