@@ -42,6 +42,10 @@ std::string_view TrimSpaces(std::string_view text) {
 }  // namespace
 
 bool Deliver(const std::shared_ptr<Exchange>& exchange, Response response, AnswerKind kind) {
+  if (exchange->callback) {
+    exchange->callback(std::move(response));
+    return true;
+  }
   // Under the lifeline's lock the io_context cannot be destroyed; a handler posted to a stopped
   // one is destroyed with it, unrun.
   std::lock_guard lock(exchange->lifeline->mu);
@@ -325,6 +329,12 @@ std::string ServerImpl::ClientIp(const asio::ip::address& peer, const HeaderList
 // --- Responder ---
 
 Responder::Responder(std::shared_ptr<detail::Exchange> exchange) : exchange_(std::move(exchange)) {}
+
+Responder Responder::ToCallback(std::function<void(Response)> callback) {
+  auto exchange = std::make_shared<detail::Exchange>();
+  exchange->callback = std::move(callback);
+  return Responder(std::move(exchange));
+}
 
 Responder& Responder::operator=(Responder&& other) noexcept {
   if (this != &other) {

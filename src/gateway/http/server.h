@@ -89,6 +89,11 @@ class Responder {
   // True while this Responder can still answer.
   explicit operator bool() const { return exchange_ != nullptr; }
 
+  // A Responder that is not tied to a connection: its one answer (or the 500 for a dropped
+  // Responder) is passed to `callback` on the thread that sends it. For layers that feed
+  // handlers requests of their own (the WebSocket API turns each message into a Request).
+  static Responder ToCallback(std::function<void(Response)> callback);
+
  private:
   friend class detail::Session;
   explicit Responder(std::shared_ptr<detail::Exchange> exchange);

@@ -16,6 +16,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -49,6 +50,8 @@ struct Exchange {
   std::atomic<bool> answered{false};
   std::weak_ptr<Session> session;
   std::shared_ptr<Lifeline> lifeline;
+  // Set by Responder::ToCallback: the answer goes here instead of to a session.
+  std::function<void(Response)> callback;
 };
 
 // How an answer came to be, for the counters.
