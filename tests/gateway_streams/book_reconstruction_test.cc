@@ -13,8 +13,12 @@
 //   5. the first event applied must have U <= lastUpdateId + 1 <= u;
 //   6. apply each event in order: U must be the previous u + 1; quantity 0 removes the level.
 // A violated rule fails the test (the seed is in the trace).
+//
+// Some clients turn on the opt-in checksum (docs/streams.md): each depthUpdate they apply carries
+// "cs", which must equal the CRC32 of their own book's top 10 levels after applying it.
 #include <gtest/gtest.h>
 #include <simdjson.h>
+#include <zlib.h>
 
 #include <deque>
 #include <functional>
@@ -42,6 +46,7 @@ struct Diff {
   std::string symbol;
   int64_t first = 0, last = 0;
   std::vector<std::pair<int64_t, int64_t>> bids, asks;
+  std::optional<int64_t> checksum;
 };
 
 Diff ParseDiff(std::string_view text, bool combined) {
@@ -58,6 +63,8 @@ Diff ParseDiff(std::string_view text, bool combined) {
   d.symbol = std::string(doc["s"].get_string().value());
   d.first = doc["U"].get_int64().value();
   d.last = doc["u"].get_int64().value();
+  int64_t cs = 0;
+  if (doc["cs"].get_int64().get(cs) == simdjson::SUCCESS) d.checksum = cs;
   for (auto [key, out] : {std::pair{"b", &d.bids}, std::pair{"a", &d.asks}}) {
     for (auto level : doc[key].get_array()) {
       out->emplace_back(Units(level.at(0).get_string().value()),
@@ -75,7 +82,31 @@ struct LocalBook {
   Bids bids;
   Asks asks;
   std::deque<Diff> buffer;
-  size_t dropped = 0, applied = 0;
+  size_t dropped = 0, applied = 0, checked = 0;
+
+  // The documented checksum of this book, computed independently of the server's code:
+  // "bid1Price:bid1Qty:ask1Price:ask1Qty:..." over the top 10 levels, CRC32.
+  uint32_t Checksum() const {
+    std::string text;
+    auto add = [&](int64_t price, int64_t qty) {
+      if (!text.empty()) text += ':';
+      text += core::FormatDecimal(price, 8) + ":" + core::FormatDecimal(qty, 8);
+    };
+    auto bid = bids.begin();
+    auto ask = asks.begin();
+    for (int i = 0; i < 10; ++i) {
+      if (bid != bids.end()) {
+        add(bid->first, bid->second);
+        ++bid;
+      }
+      if (ask != asks.end()) {
+        add(ask->first, ask->second);
+        ++ask;
+      }
+    }
+    return static_cast<uint32_t>(
+        crc32(0L, reinterpret_cast<const Bytef*>(text.data()), static_cast<uInt>(text.size())));
+  }
 
   void Levels(const Diff& d) {
     for (const auto& [price, qty] : d.bids) {
@@ -107,6 +138,10 @@ struct LocalBook {
       ASSERT_EQ(d.first, last_update_id + 1) << d.symbol << ": gap or overlap";
     }
     Levels(d);
+    if (d.checksum) {
+      ASSERT_EQ(*d.checksum, static_cast<int64_t>(Checksum())) << d.symbol << " u=" << d.last;
+      ++checked;
+    }
     last_update_id = d.last;
     applied_any = true;
     ++applied;
@@ -146,12 +181,13 @@ struct LocalBook {
 struct Client {
   std::vector<std::string> symbols;
   bool combined = false;
+  bool checksum = false;  // receives the checksum variant
   bool connected = false;
   size_t snapshot_at = 0;  // the step at which it fetches the REST snapshot
   std::deque<std::string> in_flight;
   std::map<std::string, LocalBook> books;
   size_t reconnects = 0;
-  size_t dropped = 0, applied = 0;  // over every connection so far
+  size_t dropped = 0, applied = 0, checked = 0;  // over every connection so far
 
   bool Follows(const std::string& symbol) const {
     return std::find(symbols.begin(), symbols.end(), symbol) != symbols.end();
@@ -171,6 +207,7 @@ struct Client {
     for (auto& [s, b] : books) {
       dropped += std::exchange(b.dropped, 0);
       applied += std::exchange(b.applied, 0);
+      checked += std::exchange(b.checked, 0);
     }
   }
 
@@ -233,13 +270,14 @@ TEST_P(BookReconstruction, LocalBooksEqualTheEngineBookUnderRandomFlowAndReconne
   Rng rng(seed);
   MarketSim sim;
   // Clients 0-1 follow one symbol each (raw), 2-3 both on one raw connection (routed by "s"),
-  // 4-5 both on a combined connection.
+  // 4-5 both on a combined connection; 3 and 5 with checksums.
   std::vector<Client> clients(6);
   clients[0].symbols = {"BTCUSDT"};
   clients[1].symbols = {"ETHUSDT"};
   for (size_t i = 2; i < clients.size(); ++i) {
     clients[i].symbols = {"BTCUSDT", "ETHUSDT"};
     clients[i].combined = i >= 4;
+    clients[i].checksum = i % 2 == 1;
   }
   for (auto& c : clients) c.Connect(0, rng);
 
@@ -250,7 +288,12 @@ TEST_P(BookReconstruction, LocalBooksEqualTheEngineBookUnderRandomFlowAndReconne
       if (m.key.kind != StreamKind::kDepth || !m.key.param.empty()) continue;
       ++diffs;
       for (auto& c : clients) {
-        if (c.connected && c.Follows(m.key.symbol)) {
+        if (!c.connected || !c.Follows(m.key.symbol)) continue;
+        if (c.checksum) {  // as StreamHub::Publish encodes the variant
+          ASSERT_TRUE(m.checksum.has_value());
+          std::string raw = WithChecksum(m.raw, *m.checksum);
+          c.in_flight.push_back(c.combined ? Combined(m.key, raw) : raw);
+        } else {
           c.in_flight.push_back(c.combined ? m.combined : m.raw);
         }
       }
@@ -289,19 +332,22 @@ TEST_P(BookReconstruction, LocalBooksEqualTheEngineBookUnderRandomFlowAndReconne
   EXPECT_GT(sim.accepted(), kSteps / 2);
   EXPECT_GT(diffs, kSteps / 2);
   EXPECT_EQ(checkpoints, kSteps / kCheckpointEvery);
-  size_t dropped = 0, applied = 0, reconnects = 0;
+  size_t dropped = 0, applied = 0, reconnects = 0, checked = 0;
   for (auto& c : clients) {
     c.Count();
     reconnects += c.reconnects;
     dropped += c.dropped;
     applied += c.applied;
+    checked += c.checked;
   }
   RecordProperty("diffs", std::to_string(diffs));
   RecordProperty("applied", std::to_string(applied));
   RecordProperty("dropped", std::to_string(dropped));
   RecordProperty("reconnects", std::to_string(reconnects));
+  RecordProperty("checked", std::to_string(checked));
   EXPECT_GT(dropped, 0u);
   EXPECT_GT(applied, diffs);
+  EXPECT_GT(checked, diffs / 2);
   EXPECT_GT(reconnects, 10u);
   for (int s = 0; s < kSymbols; ++s) {
     auto b = sim.engine().Book(static_cast<engine::SymbolId>(s), 1'000'000);

@@ -47,6 +47,25 @@ TEST(ControlTest, CombinedProperty) {
   EXPECT_TRUE(combined.combined());
 }
 
+// Beyond Binance: the opt-in depth checksum is a property of its own.
+TEST(ControlTest, ChecksumProperty) {
+  Subscriptions subs;
+  EXPECT_FALSE(subs.checksum());
+  EXPECT_EQ(subs.Handle(R"({"method":"GET_PROPERTY","params":["checksum"],"id":1})", kKnown).reply,
+            R"({"result":false,"id":1})");
+  EXPECT_EQ(
+      subs.Handle(R"({"method":"SET_PROPERTY","params":["checksum",true],"id":2})", kKnown).reply,
+      R"({"result":null,"id":2})");
+  EXPECT_TRUE(subs.checksum());
+  EXPECT_FALSE(subs.combined());
+  EXPECT_EQ(subs.Handle(R"({"method":"GET_PROPERTY","params":["checksum"],"id":3})", kKnown).reply,
+            R"({"result":true,"id":3})");
+  EXPECT_EQ(
+      subs.Handle(R"({"method":"SET_PROPERTY","params":["checksum",1],"id":4})", kKnown).reply,
+      R"({"code":1,"msg":"Invalid value type: expected Boolean"})");
+  EXPECT_TRUE(subs.checksum());
+}
+
 TEST(ControlTest, IdsAreEchoedWithTheirJsonType) {
   Subscriptions subs;
   auto list = [&](std::string id) {

@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 #include <simdjson.h>
+#include <zlib.h>
 
 #include <functional>
 #include <map>
@@ -246,6 +247,38 @@ TEST_F(EncoderTest, DepthDiffsAreGapFreeAndRebuildTheRestBook) {
   }
   EXPECT_GT(diffs, 200u);
   EXPECT_EQ(local.id, engine_.Book(0, 1)->last_update_id);
+}
+
+TEST(DepthChecksum, CanonicalTextCrcAndPayload) {
+  std::vector<TextLevel> bids, asks;
+  EXPECT_EQ(ChecksumText(bids, asks), "");
+  bids = {{"3.00", "0.10"}, {"2.00", "0.20"}};
+  asks = {{"4.00", "0.30"}};
+  EXPECT_EQ(ChecksumText(bids, asks), "3.00:0.10:4.00:0.30:2.00:0.20");
+  // zlib's CRC-32 (IEEE; check value of "123456789" 0xCBF43926) of the canonical text.
+  const std::string check = "123456789";
+  EXPECT_EQ(crc32(0L, reinterpret_cast<const Bytef*>(check.data()), 9), 0xCBF43926u);
+  const std::string t = ChecksumText(bids, asks);
+  EXPECT_EQ(BookChecksum(bids, asks),
+            crc32(0L, reinterpret_cast<const Bytef*>(t.data()), static_cast<uInt>(t.size())));
+  std::vector<TextLevel> many;
+  for (int i = 0; i < 12; ++i) many.emplace_back(std::to_string(100 - i), "1");
+  const std::string text = ChecksumText(many, {});
+  EXPECT_EQ(text.find("89:"), std::string::npos) << text;  // the 11th level is not covered
+  EXPECT_NE(text.find("91:1"), std::string::npos) << text;
+  EXPECT_EQ(WithChecksum("{\"e\":\"depthUpdate\"}", 4294967295u),
+            "{\"e\":\"depthUpdate\",\"cs\":4294967295}");
+}
+
+TEST_F(EncoderTest, DepthUpdatesCarryTheChecksumOfTheTopLevels) {
+  (void)enc_.Apply(Limit(1, engine::Side::kSell, 65000, 150));
+  auto ms = enc_.Apply(Limit(2, engine::Side::kBuy, 64000, 20));
+  ASSERT_EQ(ms[0].key.kind, StreamKind::kDepth);
+  ASSERT_TRUE(ms[0].checksum.has_value());
+  EXPECT_EQ(*ms[0].checksum, BookChecksum({{"64000.00000000", "0.02000000"}},
+                                          {{"65000.00000000", "0.15000000"}}));
+  EXPECT_EQ(ms[1].checksum, ms[0].checksum);  // @depth@100ms
+  EXPECT_FALSE(ms[2].checksum.has_value());   // bookTicker
 }
 
 TEST_F(EncoderTest, ASeededBookSkipsTheChangesItHolds) {

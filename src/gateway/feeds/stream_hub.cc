@@ -105,7 +105,11 @@ void StreamHub::OnMessage(uint64_t id, std::string_view text) {
     std::lock_guard lock(mu_);
     auto it = conns_.find(id);
     if (it == conns_.end()) return;
+    const bool had_checksum = it->second.subs.checksum();
     auto outcome = it->second.subs.Handle(text, known_);
+    if (it->second.subs.checksum() != had_checksum) {
+      checksum_conns_ = had_checksum ? checksum_conns_ - 1 : checksum_conns_ + 1;
+    }
     for (const auto& key : outcome.added) Link(id, key);
     for (const auto& key : outcome.removed) Unlink(id, key);
     ws = it->second.ws;
@@ -119,6 +123,7 @@ void StreamHub::OnClose(uint64_t id) {
   auto it = conns_.find(id);
   if (it == conns_.end()) return;
   for (const auto& key : it->second.subs.streams()) Unlink(id, key);
+  if (it->second.subs.checksum()) --checksum_conns_;
   conns_.erase(it);
 }
 
@@ -132,13 +137,20 @@ void StreamHub::Unlink(uint64_t id, const StreamKey& key) {
 }
 
 void StreamHub::SendTo(const StreamKey& key, const std::shared_ptr<const std::string>& raw,
-                       const std::shared_ptr<const std::string>& combined) {
+                       const std::shared_ptr<const std::string>& combined,
+                       const std::shared_ptr<const std::string>& raw_cs,
+                       const std::shared_ptr<const std::string>& combined_cs) {
   auto it = subscribers_.find(key);
   if (it == subscribers_.end()) return;
   for (uint64_t id : it->second) {
     auto c = conns_.find(id);
     if (c == conns_.end()) continue;
-    c->second.ws->Send(c->second.subs.combined() ? combined : raw);
+    const Subscriptions& subs = c->second.subs;
+    if (raw_cs && subs.checksum()) {
+      c->second.ws->Send(subs.combined() ? combined_cs : raw_cs);
+    } else {
+      c->second.ws->Send(subs.combined() ? combined : raw);
+    }
   }
 }
 
@@ -148,7 +160,12 @@ void StreamHub::Publish(const std::vector<StreamMessage>& messages) {
     if (!subscribers_.contains(m.key)) continue;
     auto raw = Shared(m.raw);
     auto combined = Shared(m.combined.empty() ? Combined(m.key, m.raw) : m.combined);
-    SendTo(m.key, raw, combined);
+    std::shared_ptr<const std::string> raw_cs, combined_cs;
+    if (m.checksum && checksum_conns_ > 0) {  // encoded once per stream, as the plain ones
+      raw_cs = Shared(WithChecksum(m.raw, *m.checksum));
+      combined_cs = Shared(Combined(m.key, *raw_cs));
+    }
+    SendTo(m.key, raw, combined, raw_cs, combined_cs);
   }
 }
 

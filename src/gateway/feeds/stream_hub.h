@@ -60,8 +60,12 @@ class StreamHub {
   // Under mu_: connection `id` now does / no longer does receive `key`.
   void Link(uint64_t id, const StreamKey& key);
   void Unlink(uint64_t id, const StreamKey& key);
+  // `raw_cs`/`combined_cs`: the checksum variants, for connections with the "checksum"
+  // property (null: they get the plain payloads too).
   void SendTo(const StreamKey& key, const std::shared_ptr<const std::string>& raw,
-              const std::shared_ptr<const std::string>& combined);
+              const std::shared_ptr<const std::string>& combined,
+              const std::shared_ptr<const std::string>& raw_cs = nullptr,
+              const std::shared_ptr<const std::string>& combined_cs = nullptr);
 
   const MarketData& market_;
   const SymbolKnown known_;
@@ -69,6 +73,7 @@ class StreamHub {
   std::map<uint64_t, Conn> conns_;
   std::map<StreamKey, std::set<uint64_t>> subscribers_;
   int64_t last_tick_ms_ = 0;
+  size_t checksum_conns_ = 0;  // connections with the "checksum" property on
 };
 
 // The connection's initial streams from its request target: "/ws/<s1>/<s2>" (segments that are

@@ -91,7 +91,7 @@ std::expected<void, ControlError> ParseParams(ControlRequest& r, const element* 
         return Request("property name must be a string");
       }
       r.property = std::string_view(arr.at(0));
-      if (r.property != "combined")
+      if (r.property != "combined" && r.property != "checksum")
         return std::unexpected(ControlError{0, "Unknown property", r.id_json});
       if (want == 2) {
         if (arr.at(1).type() != element_type::BOOL) {
@@ -224,11 +224,12 @@ Subscriptions::Outcome Subscriptions::Apply(const ControlRequest& r, const Symbo
       return out;
     }
     case Method::kSetProperty:
-      combined_ = r.value;
+      (r.property == "checksum" ? checksum_ : combined_) = r.value;
       out.reply = Result("null", r.id_json);
       return out;
     case Method::kGetProperty:
-      out.reply = Result(combined_ ? "true" : "false", r.id_json);
+      out.reply =
+          Result((r.property == "checksum" ? checksum_ : combined_) ? "true" : "false", r.id_json);
       return out;
   }
   return out;

@@ -1,6 +1,7 @@
 // Control messages of a market-stream connection (BINANCE_API.md §8): the client's text frames
 // SUBSCRIBE, UNSUBSCRIBE, LIST_SUBSCRIPTIONS, SET_PROPERTY ["combined",bool] and
-// GET_PROPERTY ["combined"], their replies, Binance's error replies, and the per-connection
+// GET_PROPERTY ["combined"] (and, beyond Binance, the property "checksum": depthUpdates carry
+// "cs", docs/streams.md), their replies, Binance's error replies, and the per-connection
 // subscription state they act on. Socket-free: the transport (src/gateway/ws) feeds frames in
 // and sends the replies out.
 //
@@ -9,7 +10,7 @@
 //   {"code":3,"msg":"Invalid JSON: <reason>"}          not JSON, or over kMaxControlMessageBytes
 //   {"code":2,"msg":"Invalid request: <reason>"}       bad method, id, params, stream name, limits
 //   {"code":1,"msg":"Invalid value type: expected Boolean"}   SET_PROPERTY with a non-boolean
-//   {"code":0,"msg":"Unknown property","id":<id>}      SET/GET_PROPERTY of anything but "combined"
+//   {"code":0,"msg":"Unknown property","id":<id>}      SET/GET_PROPERTY of another property
 // As in Binance's table, only the code-0 error carries the id.
 #pragma once
 
@@ -84,6 +85,8 @@ class Subscriptions {
   bool Add(const StreamKey& key);
 
   bool combined() const { return combined_; }
+  // SET_PROPERTY ["checksum",true]: depthUpdates carry "cs" (StreamMessage::checksum).
+  bool checksum() const { return checksum_; }
   bool Contains(const StreamKey& key) const { return set_.contains(key); }
   // In subscription order.
   const std::vector<StreamKey>& streams() const { return order_; }
@@ -92,6 +95,7 @@ class Subscriptions {
   std::vector<StreamKey> order_;
   std::set<StreamKey> set_;
   bool combined_;
+  bool checksum_ = false;
 };
 
 }  // namespace spotex::gateway::streams

@@ -1,5 +1,7 @@
 #include "gateway/streams/encoder.h"
 
+#include <zlib.h>
+
 #include <functional>
 #include <optional>
 
@@ -118,7 +120,65 @@ std::string BookTickerJson(const MarketData::Top& top) {
   return out;
 }
 
+// The levels of `side` ("bids" or "asks") in REST depth JSON, as their strings. The JSON is
+// MarketData::Depth's own output: arrays of two quoted decimal strings, no escapes.
+std::vector<TextLevel> DepthLevels(std::string_view json, std::string_view side) {
+  std::vector<TextLevel> out;
+  const std::string key = "\"" + std::string(side) + "\":[";
+  size_t at = json.find(key);
+  if (at == std::string_view::npos) return out;
+  at += key.size();
+  std::string field[2];
+  int n = 0;
+  while (at < json.size() && json[at] != ']') {
+    if (json[at] == '[' || json[at] == ',') {
+      ++at;
+      continue;
+    }
+    if (json[at] != '"') break;  // not MarketData's shape: stop
+    const size_t end = json.find('"', at + 1);
+    if (end == std::string_view::npos) break;
+    field[n++] = std::string(json.substr(at + 1, end - at - 1));
+    at = end + 1;
+    if (n == 2) {
+      out.emplace_back(std::move(field[0]), std::move(field[1]));
+      n = 0;
+      if (at < json.size() && json[at] == ']') ++at;  // the level's closing bracket
+    }
+  }
+  return out;
+}
+
 }  // namespace
+
+std::string ChecksumText(const std::vector<TextLevel>& bids, const std::vector<TextLevel>& asks) {
+  std::string out;
+  auto add = [&](const TextLevel& l) {
+    if (!out.empty()) out += ':';
+    out += l.first;
+    out += ':';
+    out += l.second;
+  };
+  for (size_t i = 0; i < kChecksumLevels; ++i) {
+    if (i < bids.size()) add(bids[i]);
+    if (i < asks.size()) add(asks[i]);
+  }
+  return out;
+}
+
+uint32_t BookChecksum(const std::vector<TextLevel>& bids, const std::vector<TextLevel>& asks) {
+  const std::string text = ChecksumText(bids, asks);
+  return static_cast<uint32_t>(
+      crc32(0L, reinterpret_cast<const Bytef*>(text.data()), static_cast<uInt>(text.size())));
+}
+
+std::string WithChecksum(std::string_view raw, uint32_t checksum) {
+  std::string out(raw.substr(0, raw.empty() ? 0 : raw.size() - 1));
+  out += ",\"cs\":";
+  out += std::to_string(checksum);
+  out += '}';
+  return out;
+}
 
 std::string Combined(const StreamKey& key, std::string_view raw) {
   std::string out = "{\"stream\":\"" + key.Name() + "\",\"data\":";
@@ -174,8 +234,14 @@ std::vector<StreamMessage> StreamEncoder::Apply(const proto::Envelope& envelope)
     AggTrades(s, event_ms, t.trades, out);
     if (t.first_update == 0) continue;
     std::string depth = DepthJson(s, event_ms, t);
+    std::optional<uint32_t> checksum;
+    if (auto top = market_.Depth(s.name, kChecksumLevels)) {
+      checksum = BookChecksum(DepthLevels(*top, "bids"), DepthLevels(*top, "asks"));
+    }
     out.push_back(Message(StreamKind::kDepth, s.name, depth));
+    out.back().checksum = checksum;
     out.push_back(Message(StreamKind::kDepth, s.name, std::move(depth), "100ms"));
+    out.back().checksum = checksum;
     auto after = market_.BookTop(t.id);
     if (after && (!SameLevel(after->bid, t.before.bid) || !SameLevel(after->ask, t.before.ask))) {
       out.push_back(Message(StreamKind::kBookTicker, s.name, BookTickerJson(*after)));

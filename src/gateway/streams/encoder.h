@@ -17,10 +17,18 @@
 // seed) are skipped, exactly as MarketData::Apply skips them, so consecutive depthUpdates of a
 // symbol satisfy U(next) = u(prev) + 1 and agree with REST depth at equal update ids.
 // Periodic streams (kline, tickers, partial depth) are not produced here.
+//
+// Beyond Binance (opt-in per connection, docs/streams.md "Checksums"): every depthUpdate also
+// carries `checksum`, the CRC32 of the top kChecksumLevels levels of the book after it; the hub
+// sends WithChecksum(raw, checksum) to the connections that asked for it.
 #pragma once
 
+#include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 #include "gateway/market/market_data.h"
@@ -33,10 +41,30 @@ struct StreamMessage {
   StreamKey key;
   std::string raw;       // the payload, as raw (/ws) connections receive it
   std::string combined;  // {"stream":"<name>","data":<raw>}, for combined connections
+  // depthUpdate only: the CRC32 of the book's top levels after the update (BookChecksum).
+  std::optional<uint32_t> checksum = std::nullopt;
 };
 
 // Wraps a payload for combined connections.
 std::string Combined(const StreamKey& key, std::string_view raw);
+
+// Levels per side covered by a depth checksum.
+inline constexpr size_t kChecksumLevels = 10;
+
+// One book level as its payload strings ("65000.00000000", "0.15000000").
+using TextLevel = std::pair<std::string, std::string>;
+
+// The canonical text a depth checksum covers: the first kChecksumLevels levels of each side,
+// best first, interleaved bid 1, ask 1, bid 2, ask 2, ... (a side with fewer levels contributes
+// nothing past its end), each level "price:qty" with the payloads' decimal strings, all joined
+// by ':'. An empty book gives "". Pure.
+std::string ChecksumText(const std::vector<TextLevel>& bids, const std::vector<TextLevel>& asks);
+
+// CRC-32 (IEEE 802.3, zlib's crc32) of ChecksumText, as an unsigned 32-bit value. Pure.
+uint32_t BookChecksum(const std::vector<TextLevel>& bids, const std::vector<TextLevel>& asks);
+
+// `raw` (a JSON object) with `,"cs":<checksum>` added as its last field. Pure.
+std::string WithChecksum(std::string_view raw, uint32_t checksum);
 
 // Thread safety: Apply is for the single writer that feeds MarketData (the event-stream
 // consumer); the MarketData's readers may run concurrently with it.
