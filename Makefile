@@ -7,7 +7,7 @@ SHARED_DIR ?= $(abspath $(REPO_ROOT)/../shared)
 # Commands for the differential test under sanitizers (the release run uses its default, 1M+).
 SANITIZE_DIFF_COMMANDS ?= 200000
 
-.PHONY: deps build test test-release test-debug up down run status bench-engine bench-log bench-api clean
+.PHONY: deps build test test-release test-debug up down run status bench-engine bench-log bench-api bench-ws clean
 
 deps:
 	$(REPO_ROOT)/scripts/install-deps.sh
@@ -63,6 +63,13 @@ bench-log: deps
 bench-api: deps
 	cd $(REPO_ROOT) && cmake --preset release && cmake --build --preset release --target api_bench spotex-gateway spotex-engine spotex-admin spotex-migrate
 	$(REPO_ROOT)/bench/api/run_api_bench.sh
+
+# WebSocket fan-out benchmark: CONNECTIONS (10000) connections on one symbol's trade and depth
+# streams while api_bench places RATE (600) crossing orders/s, on its own stack in a temp dir.
+# RUNS / DURATION / WARMUP / THREADS / STREAMS tune it (bench/ws/run_ws_bench.sh).
+bench-ws: deps
+	cd $(REPO_ROOT) && cmake --preset release && cmake --build --preset release --target ws_bench api_bench spotex-gateway spotex-engine spotex-admin spotex-migrate
+	$(REPO_ROOT)/bench/ws/run_ws_bench.sh
 
 clean:
 	rm -rf $(REPO_ROOT)/build
