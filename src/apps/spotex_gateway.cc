@@ -33,6 +33,10 @@
 #include "gateway/streams/encoder.h"
 #include "gateway/trading/account_history.h"
 #include "gateway/trading/trading_api.h"
+#include "gateway/userdata/listen_key_api.h"
+#include "gateway/userdata/listen_key_store.h"
+#include "gateway/userdata/user_event_encoder.h"
+#include "gateway/userdata/user_stream_hub.h"
 #include "gateway/users/admin_api.h"
 #include "gateway/users/demo_users.h"
 #include "gateway/users/engine_accounts.h"
@@ -89,6 +93,13 @@ class Markets {
     }
     return std::nullopt;
   }
+  std::optional<gateway::userdata::AssetInfo> AssetById(uint32_t id) const {
+    std::shared_lock lock(mu_);
+    for (const auto& a : assets_) {
+      if (a.id == id) return gateway::userdata::AssetInfo{a.name, a.scale};
+    }
+    return std::nullopt;
+  }
   std::vector<gateway::AssetEntry> Assets() const {
     std::shared_lock lock(mu_);
     std::vector<gateway::AssetEntry> out;
@@ -109,8 +120,9 @@ class Markets {
 class EventFeed {
  public:
   EventFeed(gateway::MarketData& md, gateway::AccountHistory& history,
-            gateway::streams::StreamHub& hub)
-      : encoder_(md), history_(history), hub_(hub) {}
+            gateway::streams::StreamHub& hub, const gateway::userdata::UserEventEncoder& users,
+            gateway::userdata::UserStreamHub& user_hub)
+      : encoder_(md), history_(history), hub_(hub), users_(users), user_hub_(user_hub) {}
 
   static void OnMsg(natsConnection*, natsSubscription*, natsMsg* msg, void* closure) {
     auto* self = static_cast<EventFeed*>(closure);
@@ -145,7 +157,11 @@ class EventFeed {
     for (const auto& env : batch->envelopes) {
       // Applies the envelope to the market data and encodes each stream's message once.
       hub_.Publish(encoder_.Apply(env));
+      // The history first: user events read the orders' static data from it.
       history_.Apply(env);
+      for (const auto& account : users_.Encode(env)) {
+        user_hub_.Publish(account.account, account.events);
+      }
       for (auto r = env.reader(); !r.Done(); r.Next()) {
         auto t = r.header().type;
         if (t == engine::EventType::kSymbolAdded || t == engine::EventType::kSymbolStatusChanged ||
@@ -159,6 +175,8 @@ class EventFeed {
   gateway::streams::StreamEncoder encoder_;
   gateway::AccountHistory& history_;
   gateway::streams::StreamHub& hub_;
+  const gateway::userdata::UserEventEncoder& users_;
+  gateway::userdata::UserStreamHub& user_hub_;
   std::mutex mu_;
   bool live_ = false;
   std::vector<std::string> pending_;
@@ -317,7 +335,17 @@ int main(int argc, char** argv) {
   gateway::PublicApi public_api(md, NowMs);
   Markets markets;
   gateway::streams::StreamHub hub(md, [&md](std::string_view symbol) { return md.HasSymbol(symbol); });
-  EventFeed feed(md, history, hub);
+  // User data streams (docs/user-data-streams.md): listenKey connections and the WebSocket API
+  // subscribe accounts on `user_hub`; the feed encodes each envelope's account events once.
+  gateway::userdata::UserStreamHub user_hub;
+  gateway::userdata::UserEventEncoder user_events(
+      history, [&markets](uint32_t id) -> std::optional<gateway::SymbolInfo> {
+        auto s = markets.ById(id);
+        if (!s) return std::nullopt;
+        return s->info;
+      },
+      [&markets](uint32_t id) { return markets.AssetById(id); });
+  EventFeed feed(md, history, hub, user_events, user_hub);
   natsSubscription* sub = nullptr;
   std::string subject = bus::EventSubject(static_cast<uint32_t>(*shard));
   if (natsConnection_Subscribe(&sub, (*client)->nats().conn(), subject.c_str(), &EventFeed::OnMsg,
@@ -345,6 +373,8 @@ int main(int argc, char** argv) {
   gateway::PgKeyDirectory pg_keys(pg_pool_, keyring->keyring);
   gateway::CachingKeyDirectory keys(pg_keys, gateway::KeyCacheOptions{});
   gateway::Authenticator authenticator(keys, replays, &sessions);
+  gateway::userdata::RedisListenKeyStore listen_keys(redis);
+  gateway::userdata::ListenKeyApi listen_key_api(keys, listen_keys, user_hub, NowMs);
 
   // --- Endpoints.
   auth::PasswordHasher hasher;
@@ -376,7 +406,8 @@ int main(int argc, char** argv) {
                                  limits.orders_per_day_window});
   public_api.Register(router);
   trading.Register(router);
-  if (!user_api.Register(router) || !admin_api.Register(router)) {
+  if (!user_api.Register(router) || !admin_api.Register(router) ||
+      !listen_key_api.Register(router)) {
     Log(service::LogLevel::kError, "duplicate route");
     return 1;
   }
@@ -390,7 +421,10 @@ int main(int argc, char** argv) {
   sc.websocket.paths = {"/ws", "/stream"};  // market streams (docs/streams.md)
   auto server = http::Server::Start(
       sc, gateway::WithRequestLimits(std::move(router).ToHandler(), limiter),
-      [&hub](const http::WsRequest& request, const std::shared_ptr<http::WsConnection>& ws) {
+      [&hub, &listen_key_api](const http::WsRequest& request,
+                              const std::shared_ptr<http::WsConnection>& ws) {
+        // /ws/<listenKey> and /stream?streams=<listenKey> are user data streams.
+        if (auto user = listen_key_api.Accept(request, ws)) return std::move(*user);
         return hub.Accept(request, ws);
       });
   if (!server) {
@@ -399,10 +433,15 @@ int main(int argc, char** argv) {
   }
   Log(service::LogLevel::kInfo,
       "listening on http://" + sc.address + ":" + std::to_string((*server)->port()));
+  int64_t last_listen_key_check_ms = NowMs();
   while (!g_stop) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
     if (feed.markets_changed()) LoadMarkets(**client, md, public_api, markets);
     hub.Tick(NowMs());  // periodic streams: partial depth, klines, tickers
+    if (NowMs() - last_listen_key_check_ms >= 30'000) {  // deleted or expired listenKeys
+      last_listen_key_check_ms = NowMs();
+      listen_key_api.ExpireStale();
+    }
   }
   Log(service::LogLevel::kInfo, "stopping");
   hub.ShutdownNotice(NowMs());
