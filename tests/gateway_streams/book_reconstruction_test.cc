@@ -27,6 +27,7 @@
 #include <utility>
 
 #include "core/decimal.h"
+#include "gateway/streams/history.h"
 #include "market_sim.h"
 
 namespace spotex::gateway::streams::test {
@@ -223,6 +224,29 @@ struct Client {
     }
   }
 
+  // Beyond Binance: instead of a fresh start, RESUME each synced symbol from its last u + 1 out
+  // of the hub's history (replayed as StreamHub::Resume sends it); a symbol the history cannot
+  // serve starts over. Returns the number of symbols resumed.
+  size_t Resume(size_t step, Rng& rng, const StreamHistory& history) {
+    std::map<std::string, LocalBook> kept = std::move(books);
+    Connect(step, rng);
+    size_t resumed = 0;
+    for (auto& [symbol, book] : kept) {
+      if (!book.synced) continue;
+      const StreamKey key{StreamKind::kDepth, symbol, ""};
+      auto entries = history.Since(key, book.last_update_id + 1);
+      if (!entries) continue;
+      for (const auto* e : *entries) {
+        std::string raw = checksum && e->checksum ? WithChecksum(*e->raw, *e->checksum) : *e->raw;
+        in_flight.push_back(combined ? Combined(key, raw) : raw);
+      }
+      book.applied_any = false;  // the first replayed event may straddle, as after a snapshot
+      books[symbol] = std::move(book);
+      ++resumed;
+    }
+    return resumed;
+  }
+
   void Deliver(size_t n) {
     while (n-- > 0 && !in_flight.empty()) {
       std::string text = std::move(in_flight.front());
@@ -280,11 +304,15 @@ TEST_P(BookReconstruction, LocalBooksEqualTheEngineBookUnderRandomFlowAndReconne
     clients[i].checksum = i % 2 == 1;
   }
   for (auto& c : clients) c.Connect(0, rng);
+  // The hub's resume history, small enough that some resumes come too late.
+  StreamHistory history(StreamHistory::Limits{150, 1 << 20, 60'000});
+  size_t resumed = 0, resume_attempts = 0;
 
   constexpr size_t kSteps = 6000, kCheckpointEvery = 500;
   size_t diffs = 0, checkpoints = 0;
   for (size_t step = 1; step <= kSteps; ++step) {
     for (const StreamMessage& m : sim.Step(rng)) {
+      if (StreamHistory::Keeps(m.key)) history.Record(m, std::make_shared<const std::string>(m.raw));
       if (m.key.kind != StreamKind::kDepth || !m.key.param.empty()) continue;
       ++diffs;
       for (auto& c : clients) {
@@ -302,7 +330,13 @@ TEST_P(BookReconstruction, LocalBooksEqualTheEngineBookUnderRandomFlowAndReconne
       Client& c = clients[i];
       SCOPED_TRACE("client " + std::to_string(i) + " step " + std::to_string(step));
       if (!c.connected) {
-        if (rng.Below(5) == 0) c.Connect(step, rng);
+        if (rng.Below(5) != 0) continue;
+        if (rng.Below(2) == 0) {
+          c.Connect(step, rng);
+        } else {
+          ++resume_attempts;
+          resumed += c.Resume(step, rng, history);
+        }
         continue;
       }
       // Late, in-order delivery: sometimes nothing, sometimes a burst.
@@ -345,10 +379,14 @@ TEST_P(BookReconstruction, LocalBooksEqualTheEngineBookUnderRandomFlowAndReconne
   RecordProperty("dropped", std::to_string(dropped));
   RecordProperty("reconnects", std::to_string(reconnects));
   RecordProperty("checked", std::to_string(checked));
+  RecordProperty("resumed", std::to_string(resumed));
+  RecordProperty("resume_attempts", std::to_string(resume_attempts));
   EXPECT_GT(dropped, 0u);
   EXPECT_GT(applied, diffs);
   EXPECT_GT(checked, diffs / 2);
   EXPECT_GT(reconnects, 10u);
+  EXPECT_GT(resumed, 3u);
+  EXPECT_GT(resume_attempts * 2, resumed);  // some came too late for the history
   for (int s = 0; s < kSymbols; ++s) {
     auto b = sim.engine().Book(static_cast<engine::SymbolId>(s), 1'000'000);
     EXPECT_GT(b->bids.size() + b->asks.size(), 20u) << kSymbolNames[s];

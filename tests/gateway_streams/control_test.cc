@@ -47,6 +47,30 @@ TEST(ControlTest, CombinedProperty) {
   EXPECT_TRUE(combined.combined());
 }
 
+// Beyond Binance: RESUME names a depth or trade stream and the first id wanted; the owner (the
+// hub) looks the history up, so the outcome carries it and no reply yet.
+TEST(ControlTest, Resume) {
+  Subscriptions subs;
+  auto o = subs.Handle(R"({"method":"RESUME","params":["btcusdt@depth@100ms",12345],"id":7})",
+                       kKnown);
+  EXPECT_EQ(o.reply, "");
+  ASSERT_TRUE(o.resume);
+  EXPECT_EQ(o.resume->key.Name(), "btcusdt@depth@100ms");
+  EXPECT_EQ(o.resume->from_id, 12345);
+  EXPECT_EQ(o.resume->id_json, "7");
+  EXPECT_TRUE(subs.streams().empty());  // subscribed by the owner once the history serves it
+  auto reply = [&](std::string_view text) { return subs.Handle(text, kKnown).reply; };
+  EXPECT_EQ(reply(R"({"method":"RESUME","params":["btcusdt@ticker",1],"id":1})"),
+            R"({"code":2,"msg":"Invalid request: only <symbol>@depth, <symbol>@depth@100ms and )"
+            R"(<symbol>@trade can be resumed"})");
+  EXPECT_EQ(reply(R"({"method":"RESUME","params":["btcusdt@trade"],"id":1})"),
+            R"({"code":2,"msg":"Invalid request: missing parameter"})");
+  EXPECT_EQ(reply(R"({"method":"RESUME","params":["btcusdt@trade","5"],"id":1})"),
+            R"({"code":2,"msg":"Invalid request: RESUME needs an integer id"})");
+  EXPECT_EQ(reply(R"({"method":"RESUME","params":["btcusdt@trade",-1],"id":1})"),
+            R"({"code":2,"msg":"Invalid request: RESUME id out of range"})");
+}
+
 // Beyond Binance: the opt-in depth checksum is a property of its own.
 TEST(ControlTest, ChecksumProperty) {
   Subscriptions subs;

@@ -74,8 +74,9 @@ std::expected<InitialStreams, std::string> ParseTarget(std::string_view target,
   return out;
 }
 
-StreamHub::StreamHub(const MarketData& market, SymbolKnown known)
-    : market_(market), known_(std::move(known)) {}
+StreamHub::StreamHub(const MarketData& market, SymbolKnown known,
+                     StreamHistory::Limits history)
+    : market_(market), known_(std::move(known)), history_(history) {}
 
 std::expected<http::WsHandlers, http::Response> StreamHub::Accept(
     const http::WsRequest& request, const std::shared_ptr<http::WsConnection>& connection) {
@@ -112,10 +113,41 @@ void StreamHub::OnMessage(uint64_t id, std::string_view text) {
     }
     for (const auto& key : outcome.added) Link(id, key);
     for (const auto& key : outcome.removed) Unlink(id, key);
+    if (outcome.resume) {
+      Resume(id, it->second, *outcome.resume);
+      return;
+    }
     ws = it->second.ws;
     reply = std::move(outcome.reply);
   }
   if (!reply.empty()) ws->Send(Shared(std::move(reply)));
+}
+
+void StreamHub::Resume(uint64_t id, Conn& c, const Subscriptions::Outcome::Resume& r) {
+  auto fail = [&](int code, const std::string& msg) {
+    c.ws->Send(Shared(ControlError{code, msg, r.id_json}.Json()));
+  };
+  auto entries = history_.Since(r.key, r.from_id);
+  if (!entries) {
+    fail(4, "Resume not possible: " + entries.error());
+    return;
+  }
+  if (!c.subs.Contains(r.key)) {
+    if (!c.subs.Add(r.key)) {
+      fail(2, "Invalid request: too many streams for one connection (at most " +
+                  std::to_string(kMaxStreamsPerConnection) + ")");
+      return;
+    }
+    Link(id, r.key);
+  }
+  c.ws->Send(Shared("{\"result\":{\"replayed\":" + std::to_string(entries->size()) +
+                    "},\"id\":" + r.id_json + "}"));
+  // Per connection, so encoded here; a replay is rare and bounded by the history.
+  for (const StreamHistory::Entry* e : *entries) {
+    std::shared_ptr<const std::string> raw = e->raw;
+    if (c.subs.checksum() && e->checksum) raw = Shared(WithChecksum(*raw, *e->checksum));
+    c.ws->Send(c.subs.combined() ? Shared(Combined(r.key, *raw)) : raw);
+  }
 }
 
 void StreamHub::OnClose(uint64_t id) {
@@ -157,8 +189,13 @@ void StreamHub::SendTo(const StreamKey& key, const std::shared_ptr<const std::st
 void StreamHub::Publish(const std::vector<StreamMessage>& messages) {
   std::lock_guard lock(mu_);
   for (const auto& m : messages) {
+    std::shared_ptr<const std::string> raw;
+    if (StreamHistory::Keeps(m.key)) {
+      raw = Shared(m.raw);
+      history_.Record(m, raw);
+    }
     if (!subscribers_.contains(m.key)) continue;
-    auto raw = Shared(m.raw);
+    if (!raw) raw = Shared(m.raw);
     auto combined = Shared(m.combined.empty() ? Combined(m.key, m.raw) : m.combined);
     std::shared_ptr<const std::string> raw_cs, combined_cs;
     if (m.checksum && checksum_conns_ > 0) {  // encoded once per stream, as the plain ones

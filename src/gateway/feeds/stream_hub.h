@@ -9,6 +9,11 @@
 // tickers) by Tick(), which the gateway calls every 100 ms. A slow subscriber is closed by the
 // transport when its bounded send queue overflows; nobody else waits for it.
 //
+// Beyond Binance (docs/streams.md): SET_PROPERTY ["checksum",true] adds "cs" to depthUpdates;
+// RESUME ["<symbol>@depth"|"<symbol>@trade", <from id>] subscribes a stream and first replays
+// what the connection missed from a bounded history (StreamHistory), gap-free with the live
+// messages that follow.
+//
 // Thread safety: every method may be called from any thread.
 #pragma once
 
@@ -24,13 +29,15 @@
 #include "gateway/market/market_data.h"
 #include "gateway/streams/control.h"
 #include "gateway/streams/encoder.h"
+#include "gateway/streams/history.h"
 
 namespace spotex::gateway::streams {
 
 class StreamHub {
  public:
   // `market` is read for the periodic streams; `known` says which symbols exist.
-  StreamHub(const MarketData& market, SymbolKnown known);
+  StreamHub(const MarketData& market, SymbolKnown known,
+            StreamHistory::Limits history = StreamHistory::Limits{});
 
   // The transport's factory (http::WsFactory): parses the path's streams, subscribes them.
   // An invalid stream name in the URL refuses the upgrade with 400 and Binance's message.
@@ -56,6 +63,8 @@ class StreamHub {
   };
 
   void OnMessage(uint64_t id, std::string_view text);
+  // Under mu_: answers a RESUME of connection `c` (the reply, then the replayed payloads).
+  void Resume(uint64_t id, Conn& c, const Subscriptions::Outcome::Resume& r);
   void OnClose(uint64_t id);
   // Under mu_: connection `id` now does / no longer does receive `key`.
   void Link(uint64_t id, const StreamKey& key);
@@ -74,6 +83,7 @@ class StreamHub {
   std::map<StreamKey, std::set<uint64_t>> subscribers_;
   int64_t last_tick_ms_ = 0;
   size_t checksum_conns_ = 0;  // connections with the "checksum" property on
+  StreamHistory history_;
 };
 
 // The connection's initial streams from its request target: "/ws/<s1>/<s2>" (segments that are

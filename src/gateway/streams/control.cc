@@ -57,6 +57,7 @@ std::expected<Method, ControlError> ParseMethod(element m) {
   if (s == "LIST_SUBSCRIPTIONS") return Method::kListSubscriptions;
   if (s == "SET_PROPERTY") return Method::kSetProperty;
   if (s == "GET_PROPERTY") return Method::kGetProperty;
+  if (s == "RESUME") return Method::kResume;  // ours; Binance's error text below lists its own
   return Request("unknown variant `" + Excerpt(s) +
                  "`, expected one of `SUBSCRIBE`, `UNSUBSCRIBE`, `LIST_SUBSCRIPTIONS`, "
                  "`SET_PROPERTY`, `GET_PROPERTY`");
@@ -81,6 +82,19 @@ std::expected<void, ControlError> ParseParams(ControlRequest& r, const element* 
       }
       return {};
     case Method::kListSubscriptions:
+      return {};
+    case Method::kResume:
+      if (n < 2) return Request("missing parameter");
+      if (n > 2) return Request("too many parameters");
+      if (arr.at(0).type() != element_type::STRING) return Request("stream name must be a string");
+      if (arr.at(1).type() != element_type::INT64 && arr.at(1).type() != element_type::UINT64) {
+        return Request("RESUME needs an integer id");
+      }
+      if (arr.at(1).type() == element_type::UINT64 || int64_t(arr.at(1)) < 0) {
+        return Request("RESUME id out of range");
+      }
+      r.params.emplace_back(std::string_view(arr.at(0)));
+      r.from_id = int64_t(arr.at(1));
       return {};
     case Method::kSetProperty:
     case Method::kGetProperty: {
@@ -227,6 +241,19 @@ Subscriptions::Outcome Subscriptions::Apply(const ControlRequest& r, const Symbo
       (r.property == "checksum" ? checksum_ : combined_) = r.value;
       out.reply = Result("null", r.id_json);
       return out;
+    case Method::kResume: {
+      auto key = ParseStreamName(r.params.at(0), known);
+      if (!key) return Outcome{ControlError{2, "Invalid request: " + key.error(), ""}.Json()};
+      if (key->kind != StreamKind::kDepth && key->kind != StreamKind::kTrade) {
+        return Outcome{ControlError{2,
+                                    "Invalid request: only <symbol>@depth, <symbol>@depth@100ms "
+                                    "and <symbol>@trade can be resumed",
+                                    ""}
+                           .Json()};
+      }
+      out.resume = Outcome::Resume{std::move(*key), r.from_id, r.id_json};
+      return out;
+    }
     case Method::kGetProperty:
       out.reply =
           Result((r.property == "checksum" ? checksum_ : combined_) ? "true" : "false", r.id_json);

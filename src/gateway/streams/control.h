@@ -17,6 +17,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <expected>
+#include <optional>
 #include <set>
 #include <string>
 #include <string_view>
@@ -39,7 +40,8 @@ enum class Method : uint8_t {
   kUnsubscribe,
   kListSubscriptions,
   kSetProperty,
-  kGetProperty
+  kGetProperty,
+  kResume,  // beyond Binance: {"method":"RESUME","params":["<stream>",<from id>],"id":…}
 };
 
 struct ControlRequest {
@@ -49,6 +51,7 @@ struct ControlRequest {
   std::vector<std::string> params;  // SUBSCRIBE / UNSUBSCRIBE: the stream names, unvalidated
   std::string property;             // SET_PROPERTY / GET_PROPERTY
   bool value = false;               // SET_PROPERTY
+  int64_t from_id = 0;              // RESUME: the first id wanted (params[0] is the stream)
 };
 
 struct ControlError {
@@ -70,6 +73,14 @@ class Subscriptions {
     std::string reply;               // the text frame to send back
     std::vector<StreamKey> added;    // newly subscribed (SUBSCRIBE)
     std::vector<StreamKey> removed;  // no longer subscribed (UNSUBSCRIBE)
+    // RESUME of a depth or trade stream: the owner looks the history up, then (on success)
+    // subscribes the stream with Add(), replies and replays; `reply` is empty then.
+    struct Resume {
+      StreamKey key;
+      int64_t from_id = 0;
+      std::string id_json;
+    };
+    std::optional<Resume> resume;
   };
 
   // `combined`: the connection came in on /stream (payloads wrapped as {"stream","data"}).

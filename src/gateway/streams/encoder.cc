@@ -230,6 +230,8 @@ std::vector<StreamMessage> StreamEncoder::Apply(const proto::Envelope& envelope)
     const SymbolInfo& s = t.before.info;
     for (const engine::Trade* tr : t.trades) {
       out.push_back(Message(StreamKind::kTrade, s.name, TradeJson(s, event_ms, *tr)));
+      out.back().first_id = out.back().last_id = tr->trade_id;
+      out.back().event_ms = event_ms;
     }
     AggTrades(s, event_ms, t.trades, out);
     if (t.first_update == 0) continue;
@@ -238,10 +240,13 @@ std::vector<StreamMessage> StreamEncoder::Apply(const proto::Envelope& envelope)
     if (auto top = market_.Depth(s.name, kChecksumLevels)) {
       checksum = BookChecksum(DepthLevels(*top, "bids"), DepthLevels(*top, "asks"));
     }
-    out.push_back(Message(StreamKind::kDepth, s.name, depth));
-    out.back().checksum = checksum;
-    out.push_back(Message(StreamKind::kDepth, s.name, std::move(depth), "100ms"));
-    out.back().checksum = checksum;
+    for (const char* param : {"", "100ms"}) {
+      out.push_back(Message(StreamKind::kDepth, s.name, depth, param));
+      out.back().checksum = checksum;
+      out.back().first_id = t.first_update;
+      out.back().last_id = t.last_update;
+      out.back().event_ms = event_ms;
+    }
     auto after = market_.BookTop(t.id);
     if (after && (!SameLevel(after->bid, t.before.bid) || !SameLevel(after->ask, t.before.ask))) {
       out.push_back(Message(StreamKind::kBookTicker, s.name, BookTickerJson(*after)));

@@ -43,6 +43,10 @@ struct StreamMessage {
   std::string combined;  // {"stream":"<name>","data":<raw>}, for combined connections
   // depthUpdate only: the CRC32 of the book's top levels after the update (BookChecksum).
   std::optional<uint32_t> checksum = std::nullopt;
+  // depthUpdate: U and u; trade: t twice; 0 otherwise. The envelope's time (ms), for the resume
+  // history's age bound.
+  int64_t first_id = 0, last_id = 0;
+  int64_t event_ms = 0;
 };
 
 // Wraps a payload for combined connections.
