@@ -61,7 +61,8 @@ constexpr const char* kUsage =
     "         [--pg-password-file FILE] [--pg-pool 8]\n"
     "         [--redis-host H] [--redis-port 6379] [--redis-password-file FILE] [--redis-pool 16]\n"
     "         [--secrets-dir DIR] [--demo-users FILE] [--workers 4] [--order-timeout-ms 10000]\n"
-    "         [--weight-per-minute 6000] [--orders-per-10s 100] [--orders-per-day 200000]\n";
+    "         [--weight-per-minute 6000] [--orders-per-10s 100] [--orders-per-day 200000]\n"
+    "         [--max-connections 10000]\n";
 
 void Log(service::LogLevel level, const std::string& msg) { service::Log(level, "gateway", msg); }
 
@@ -225,7 +226,7 @@ int main(int argc, char** argv) {
            "pg-host", "pg-port", "pg-user", "pg-dbname", "pg-password-file", "pg-pool",
            "redis-host", "redis-port", "redis-password-file", "redis-pool", "secrets-dir",
            "demo-users", "workers", "order-timeout-ms", "weight-per-minute", "orders-per-10s",
-           "orders-per-day"},
+           "orders-per-day", "max-connections"},
           flags)) {
     std::fprintf(stderr, "%s\n%s", err->c_str(), kUsage);
     return 2;
@@ -244,12 +245,16 @@ int main(int argc, char** argv) {
   auto weight_limit = flags.GetInt("weight-per-minute", 6000);
   auto orders_10s = flags.GetInt("orders-per-10s", 100);
   auto orders_day = flags.GetInt("orders-per-day", 200000);
+  // HTTP and WebSocket connections together (http::ServerConfig::max_connections); each takes a
+  // file descriptor, so RLIMIT_NOFILE must be above it (the WebSocket benchmark opens 10,000).
+  auto max_connections = flags.GetInt("max-connections", 10'000);
   if (!port || *port < 0 || *port > 65535 || !threads || *threads < 1 || *threads > 64 || !shard ||
       *shard < 0 || !pg_port || *pg_port < 1 || *pg_port > 65535 || !pg_pool || *pg_pool < 1 ||
       *pg_pool > 256 || !redis_port || *redis_port < 1 || *redis_port > 65535 || !redis_pool ||
       *redis_pool < 1 || *redis_pool > 256 || !workers || *workers < 1 || *workers > 64 ||
       !order_timeout || *order_timeout < 100 || *order_timeout > 600000 || !weight_limit ||
       *weight_limit < 1 || !orders_10s || *orders_10s < 1 || !orders_day || *orders_day < 1 ||
+      !max_connections || *max_connections < 1 || *max_connections > 1'000'000 ||
       !flags.positional().empty()) {
     std::fprintf(stderr, "bad arguments\n%s", kUsage);
     return 2;
@@ -418,6 +423,7 @@ int main(int argc, char** argv) {
   sc.address = flags.Get("listen", "127.0.0.1");
   sc.port = static_cast<uint16_t>(*port);
   sc.io_threads = static_cast<int>(*threads);
+  sc.max_connections = static_cast<size_t>(*max_connections);
   sc.websocket.paths = {"/ws", "/stream"};  // market streams (docs/streams.md)
   auto server = http::Server::Start(
       sc, gateway::WithRequestLimits(std::move(router).ToHandler(), limiter),
