@@ -3,6 +3,7 @@
 #include <unordered_map>
 #include <utility>
 
+#include "core/assert.h"
 #include "core/decimal.h"
 #include "engine/event.h"
 #include "gateway/http/error.h"
@@ -165,6 +166,7 @@ std::string ListStatus(int64_t event_ms, const SymbolInfo& s, const engine::Orde
 class Collector {
  public:
   AccountEvents& For(int64_t account) {
+    SPOTEX_ASSERT(account != static_cast<int64_t>(engine::kFeeAccount));
     for (auto& a : out_) {
       if (a.account == account) {
         return a;
@@ -334,6 +336,9 @@ std::vector<AccountEvents> UserEventEncoder::Encode(const proto::Envelope& envel
       e += '}';
       out.For(t->account).events.push_back(std::move(e));
     } else if (const auto* b = r.If<engine::BalanceChanged>()) {
+      if (b->account == engine::kFeeAccount) {
+        continue;  // the exchange's commission account is nobody's stream
+      }
       (void)out.For(b->account);  // keeps the accounts in order of first appearance
       balances.push_back(Balance{static_cast<int64_t>(b->account), b->asset, b->free.v, b->locked.v});
     }
