@@ -114,24 +114,22 @@ class UserEventEncoderTest : public ::testing::Test {
   uint64_t seq_ = 0;
   proto::Envelope last_;
   AccountHistory history_;
-  UserEventEncoder encoder_{
-      history_,
-      [](uint32_t id) -> std::optional<SymbolInfo> {
-        if (id != 0) return std::nullopt;
-        return SymbolInfo{0, "BTCUSDT", "BTC", "USDT", 8, 8};
-      },
-      [](uint32_t id) -> std::optional<AssetInfo> {
-        if (id == 0) return AssetInfo{"BTC", 8};
-        if (id == 1) return AssetInfo{"USDT", 8};
-        return std::nullopt;
-      }};
+  UserEventEncoder encoder_{history_,
+                            [](uint32_t id) -> std::optional<SymbolInfo> {
+                              if (id != 0) return std::nullopt;
+                              return SymbolInfo{0, "BTCUSDT", "BTC", "USDT", 8, 8};
+                            },
+                            [](uint32_t id) -> std::optional<AssetInfo> {
+                              if (id == 0) return AssetInfo{"BTC", 8};
+                              if (id == 1) return AssetInfo{"USDT", 8};
+                              return std::nullopt;
+                            }};
 };
 
 // Every field of the executionReport table (BINANCE_API.md §9.2), in Binance's order.
-const std::vector<std::string> kReportFields = {"e", "E", "s", "c", "S", "o", "f", "q", "p",
-                                                "P", "F", "g", "C", "x", "X", "r", "i", "l",
-                                                "z", "L", "n", "N", "T", "t", "I", "w", "m",
-                                                "M", "O", "Z", "Y", "Q", "W", "V"};
+const std::vector<std::string> kReportFields = {
+    "e", "E", "s", "c", "S", "o", "f", "q", "p", "P", "F", "g", "C", "x", "X", "r", "i",
+    "l", "z", "L", "n", "N", "T", "t", "I", "w", "m", "M", "O", "Z", "Y", "Q", "W", "V"};
 
 void ExpectAllFields(const Fields& f) {
   for (const auto& k : kReportFields) EXPECT_TRUE(f.contains(k)) << "missing " << k;
@@ -223,9 +221,8 @@ TEST_F(UserEventEncoderTest, PartialFillAndFillWithTheTradeIdsOfMyTrades) {
   EXPECT_EQ(fill.at("Y"), "\"20.00000000\"");
   EXPECT_NE(fill.at("I"), taker[0].at("I"));
   EXPECT_EQ(taker[2].at("e"), "\"outboundAccountPosition\"");
-  EXPECT_EQ(taker[2].at("B"),
-            R"([{"a":"USDT","f":"999980.00000000","l":"0.00000000"},)"
-            R"({"a":"BTC","f":"100.19980000","l":"0.00000000"}])");
+  EXPECT_EQ(taker[2].at("B"), R"([{"a":"USDT","f":"999980.00000000","l":"0.00000000"},)"
+                              R"({"a":"BTC","f":"100.19980000","l":"0.00000000"}])");
 
   auto maker = Of(events, 1);
   ASSERT_EQ(maker.size(), 2u);  // TRADE, outboundAccountPosition
@@ -398,8 +395,13 @@ TEST_F(UserEventEncoderTest, OrdersUnknownToTheHistoryStillReportFills) {
   // A history that missed the order's placement (gateway started later).
   AccountHistory fresh;
   UserEventEncoder encoder(
-      fresh, [](uint32_t) { return std::optional<SymbolInfo>(SymbolInfo{0, "BTCUSDT", "BTC", "USDT", 8, 8}); },
-      [](uint32_t id) { return std::optional<AssetInfo>(AssetInfo{id == 0 ? "BTC" : "USDT", 8}); });
+      fresh,
+      [](uint32_t) {
+        return std::optional<SymbolInfo>(SymbolInfo{0, "BTCUSDT", "BTC", "USDT", 8, 8});
+      },
+      [](uint32_t id) {
+        return std::optional<AssetInfo>(AssetInfo{id == 0 ? "BTC" : "USDT", 8});
+      });
   Limit(1, engine::Side::kSell, 100, 500, "sell-1");
   Limit(2, engine::Side::kBuy, 100, 100, "buy-1");
   fresh.Apply(last_);

@@ -101,8 +101,8 @@ class UserStreamsTest : public ::testing::Test {
                       bool with_key = true) {
     http::HeaderList headers;
     if (with_key) headers.emplace_back("X-MBX-APIKEY", kApiKey);
-    return api_.Handle(http::Request(method, std::move(name), std::move(target),
-                                     std::move(headers), "", "127.0.0.1", "127.0.0.1"));
+    return api_.Handle(http::Request(method, std::move(name), std::move(target), std::move(headers),
+                                     "", "127.0.0.1", "127.0.0.1"));
   }
   std::string NewKey() {
     auto r = Call(http::Method::kPost, "POST", "/api/v3/userDataStream");
@@ -223,7 +223,8 @@ TEST_F(UserStreamsTest, EndpointErrors) {
   // Another account's key is "does not exist" too.
   auto foreign = store_.Create(kAccount + 1);
   ASSERT_TRUE(foreign);
-  auto theirs = Call(http::Method::kDelete, "DELETE", "/api/v3/userDataStream?listenKey=" + *foreign);
+  auto theirs =
+      Call(http::Method::kDelete, "DELETE", "/api/v3/userDataStream?listenKey=" + *foreign);
   EXPECT_EQ(theirs.status, 400);
   EXPECT_TRUE(store_.Find(*foreign)->has_value());
   keys_.SetUnavailable(true);

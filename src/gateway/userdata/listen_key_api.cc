@@ -24,7 +24,9 @@ void LogStoreError(const std::string& message) {
 
 }  // namespace
 
-http::Error ListenKeyNotFound() { return http::Error{-1125, "This listenKey does not exist.", 400}; }
+http::Error ListenKeyNotFound() {
+  return http::Error{-1125, "This listenKey does not exist.", 400};
+}
 
 std::optional<ListenKeyTarget> ParseListenKeyTarget(std::string_view target) {
   const size_t q = target.find('?');
@@ -157,9 +159,8 @@ std::optional<std::expected<http::WsHandlers, http::Response>> ListenKeyApi::Acc
   if (!account->has_value()) {
     return std::unexpected(http::Response::FromError(ListenKeyNotFound()));
   }
-  const UserStreamHub::SubscriberId id =
-      hub_.Subscribe(**account, connection, target->combined ? Framing::kCombined : Framing::kRaw,
-                     target->key);
+  const UserStreamHub::SubscriberId id = hub_.Subscribe(
+      **account, connection, target->combined ? Framing::kCombined : Framing::kRaw, target->key);
   http::WsHandlers h;
   h.on_message = [](std::string_view) {};  // nothing to ask on a user data stream
   h.on_close = [this, id](uint16_t, std::string_view) { hub_.Unsubscribe(id); };

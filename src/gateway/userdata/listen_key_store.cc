@@ -130,8 +130,7 @@ std::expected<bool, std::string> RedisListenKeyStore::Delete(int64_t account,
   return Owned(delete_, account, key);
 }
 
-std::expected<std::optional<int64_t>, std::string> RedisListenKeyStore::Find(
-    std::string_view key) {
+std::expected<std::optional<int64_t>, std::string> RedisListenKeyStore::Find(std::string_view key) {
   if (!IsListenKeyFormat(key)) {
     return std::optional<int64_t>();
   }
@@ -164,8 +163,7 @@ InMemoryListenKeyStore::InMemoryListenKeyStore(std::chrono::seconds ttl, size_t 
   SPOTEX_ASSERT(ttl.count() >= 1);
 }
 
-InMemoryListenKeyStore::Entry* InMemoryListenKeyStore::Live(std::string_view key,
-                                                            int64_t now_ms) {
+InMemoryListenKeyStore::Entry* InMemoryListenKeyStore::Live(std::string_view key, int64_t now_ms) {
   auto it = keys_.find(key);
   if (it == keys_.end()) {
     return nullptr;

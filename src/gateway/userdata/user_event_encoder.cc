@@ -213,8 +213,7 @@ std::vector<AccountEvents> UserEventEncoder::Encode(const proto::Envelope& envel
   std::vector<Balance> balances;
   std::unordered_map<int64_t, std::string> cancel_ids;  // order id -> the cancel's client id
   // The order's static data: the history's record, or what this envelope tells.
-  auto record = [&](int64_t account, uint32_t symbol, int64_t order_id,
-                    const engine::Trade* fill) {
+  auto record = [&](int64_t account, uint32_t symbol, int64_t order_id, const engine::Trade* fill) {
     if (auto o = history_.FindOrder(static_cast<uint64_t>(account), symbol, order_id, "")) {
       return *o;
     }
@@ -282,8 +281,8 @@ std::vector<AccountEvents> UserEventEncoder::Encode(const proto::Envelope& envel
         x.commission = u->commission.v;
         x.commission_asset = assets_(u->commission_asset);
         if (!x.commission_asset) {
-          x.commission_asset = AssetInfo{"?", o.side == engine::Side::kBuy ? s->base_scale
-                                                                            : s->quote_scale};
+          x.commission_asset =
+              AssetInfo{"?", o.side == engine::Side::kBuy ? s->base_scale : s->quote_scale};
         }
         x.last_quote = fill != nullptr ? fill->quote_qty.v : 0;
       }
@@ -340,7 +339,8 @@ std::vector<AccountEvents> UserEventEncoder::Encode(const proto::Envelope& envel
         continue;  // the exchange's commission account is nobody's stream
       }
       (void)out.For(b->account);  // keeps the accounts in order of first appearance
-      balances.push_back(Balance{static_cast<int64_t>(b->account), b->asset, b->free.v, b->locked.v});
+      balances.push_back(
+          Balance{static_cast<int64_t>(b->account), b->asset, b->free.v, b->locked.v});
     }
   }
   // One outboundAccountPosition per account, after its other events.

@@ -121,8 +121,8 @@ void UserStreamHub::Expire(std::string_view listen_key, int64_t now_ms) {
       }
     }
   }
-  std::string event = "{\"e\":\"listenKeyExpired\",\"E\":" + std::to_string(now_ms) +
-                      ",\"listenKey\":";
+  std::string event =
+      "{\"e\":\"listenKeyExpired\",\"E\":" + std::to_string(now_ms) + ",\"listenKey\":";
   http::AppendJsonString(event, listen_key);
   event += '}';
   for (auto& [id, s] : ended) {
