@@ -29,7 +29,7 @@
 set -euo pipefail
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
-build="${BUILD_DIR:-${repo}/build/release}"
+build="$(realpath -m "${BUILD_DIR:-${repo}/build/release}")"
 ws_bench="${build}/bench/ws/ws_bench"
 api_bench="${build}/bench/api/api_bench"
 gateway="${build}/bin/spotex-gateway"
@@ -154,7 +154,7 @@ one_run() {
   # Orders from the moment the connections are open to past the end of the window.
   timeout --signal=TERM --kill-after=10 $((warmup + duration + 60)) \
     "${api_bench}" --url "${url}" --rate "${rate}" --duration-s $((warmup + duration + 2)) \
-    --warmup-s 0 --drain-s 2 --connections 16 --mix full --read-fraction 0 \
+    --warmup-s 0 --drain-s 2 --connections 64 --mix full --read-fraction 0 \
     --users "${tmp}/users.json" >"${tmp}/api_bench.${n}.out" 2>"${tmp}/api_bench.${n}.err" &
   api_pid=$!
   child_pids+=("${api_pid}")

@@ -9,7 +9,8 @@
 // engine envelope's time_ms, the command log's timestamp of the command that produced the event,
 // in whole milliseconds. The payloads carry nothing finer, so a sample overstates the true delay
 // by 0..1 ms (the truncated fraction of E's millisecond); the same machine's clock is on both
-// ends. Samples go into a 10 µs-bucket histogram; percentiles are the upper edge of the bucket.
+// ends. Samples go into a histogram (10 µs buckets to 1 s, 1 ms to 120 s); percentiles are the
+// upper edge of their bucket.
 //
 // Counted in the measured window (after --warmup-s from the moment every connection is open,
 // for --duration-s seconds, by receipt time):
@@ -72,8 +73,30 @@ constexpr int64_t kConnectionsMax = 100'000;
 constexpr int64_t kThreadsMax = 16;
 constexpr size_t kReadChunkBytes = 256 * 1024;
 constexpr size_t kHandshakeBytesMax = 16 * 1024;
-constexpr int64_t kBucketUs = 10;
-constexpr size_t kBuckets = 1'000'000;  // 10 s at 10 µs; slower samples go in the last one
+// Latency histogram: 10 µs buckets up to 1 s, then 1 ms buckets up to 120 s; slower samples go
+// in the last bucket.
+constexpr int64_t kFineBucketUs = 10;
+constexpr int64_t kFineLimitUs = 1'000'000;
+constexpr int64_t kCoarseBucketUs = 1000;
+constexpr int64_t kCoarseLimitUs = 120'000'000;
+constexpr size_t kFineBuckets = kFineLimitUs / kFineBucketUs;
+constexpr size_t kBuckets = kFineBuckets + (kCoarseLimitUs - kFineLimitUs) / kCoarseBucketUs;
+
+size_t BucketOf(int64_t latency_us) {
+  if (latency_us < kFineLimitUs) {
+    return static_cast<size_t>(latency_us / kFineBucketUs);
+  }
+  return std::min(kBuckets - 1,
+                  kFineBuckets + static_cast<size_t>((latency_us - kFineLimitUs) / kCoarseBucketUs));
+}
+
+// The upper edge of bucket `b`, in µs.
+int64_t BucketEdgeUs(size_t b) {
+  if (b < kFineBuckets) {
+    return static_cast<int64_t>(b + 1) * kFineBucketUs;
+  }
+  return kFineLimitUs + static_cast<int64_t>(b + 1 - kFineBuckets) * kCoarseBucketUs;
+}
 
 int64_t MonoNs() {
   timespec ts{};
@@ -327,8 +350,7 @@ void Worker::OnMessage(Connection& c, const WsMessage& m, int64_t now_us, size_t
   }
   ++stats_.messages;
   int64_t latency_us = std::max<int64_t>(0, now_us - f.event_ms * 1000);
-  size_t bucket = std::min<size_t>(static_cast<size_t>(latency_us / kBucketUs), kBuckets - 1);
-  ++stats_.histogram[bucket];
+  ++stats_.histogram[BucketOf(latency_us)];
 }
 
 void Worker::Flush(size_t ci) {
@@ -474,10 +496,10 @@ double PercentileMs(const std::vector<uint64_t>& histogram, uint64_t total, doub
   for (size_t b = 0; b < histogram.size(); ++b) {
     seen += histogram[b];
     if (seen >= rank) {
-      return static_cast<double>((b + 1) * kBucketUs) / 1000.0;
+      return static_cast<double>(BucketEdgeUs(b)) / 1000.0;
     }
   }
-  return static_cast<double>(kBuckets * kBucketUs) / 1000.0;
+  return static_cast<double>(BucketEdgeUs(kBuckets - 1)) / 1000.0;
 }
 
 void Report(const Config& config, const std::vector<std::unique_ptr<Worker>>& workers,
