@@ -43,6 +43,7 @@
 #include "gateway/users/user_api.h"
 #include "gateway/users/user_service.h"
 #include "gateway/users/worker_pool.h"
+#include "gateway/wsapi/ws_api.h"
 #include "proto/envelope.h"
 #include "service/command_client.h"
 #include "service/log.h"
@@ -62,7 +63,7 @@ constexpr const char* kUsage =
     "         [--redis-host H] [--redis-port 6379] [--redis-password-file FILE] [--redis-pool 16]\n"
     "         [--secrets-dir DIR] [--demo-users FILE] [--workers 4] [--order-timeout-ms 10000]\n"
     "         [--weight-per-minute 6000] [--orders-per-10s 100] [--orders-per-day 200000]\n"
-    "         [--max-connections 10000]\n";
+    "         [--max-connections 10000] [--ws-connections-per-ip 300]\n";
 
 void Log(service::LogLevel level, const std::string& msg) { service::Log(level, "gateway", msg); }
 
@@ -226,7 +227,7 @@ int main(int argc, char** argv) {
            "pg-host", "pg-port", "pg-user", "pg-dbname", "pg-password-file", "pg-pool",
            "redis-host", "redis-port", "redis-password-file", "redis-pool", "secrets-dir",
            "demo-users", "workers", "order-timeout-ms", "weight-per-minute", "orders-per-10s",
-           "orders-per-day", "max-connections"},
+           "orders-per-day", "max-connections", "ws-connections-per-ip"},
           flags)) {
     std::fprintf(stderr, "%s\n%s", err->c_str(), kUsage);
     return 2;
@@ -248,6 +249,12 @@ int main(int argc, char** argv) {
   // HTTP and WebSocket connections together (http::ServerConfig::max_connections); each takes a
   // file descriptor, so RLIMIT_NOFILE must be above it (the WebSocket benchmark opens 10,000).
   auto max_connections = flags.GetInt("max-connections", 10'000);
+  // New market-stream connections per client IP per 5 minutes (Binance: 300); 0 = no limit.
+  auto ws_per_ip = flags.GetInt("ws-connections-per-ip", 300);
+  if (!ws_per_ip || *ws_per_ip < 0 || *ws_per_ip > 1'000'000) {
+    std::fprintf(stderr, "bad --ws-connections-per-ip\n%s", kUsage);
+    return 2;
+  }
   if (!port || *port < 0 || *port > 65535 || !threads || *threads < 1 || *threads > 64 || !shard ||
       *shard < 0 || !pg_port || *pg_port < 1 || *pg_port > 65535 || !pg_pool || *pg_pool < 1 ||
       *pg_pool > 256 || !redis_port || *redis_port < 1 || *redis_port > 65535 || !redis_pool ||
@@ -339,7 +346,10 @@ int main(int argc, char** argv) {
   gateway::AccountHistory history;
   gateway::PublicApi public_api(md, NowMs);
   Markets markets;
-  gateway::streams::StreamHub hub(md, [&md](std::string_view symbol) { return md.HasSymbol(symbol); });
+  gateway::streams::StreamHubConfig hub_config;
+  hub_config.connections_per_ip = static_cast<uint32_t>(*ws_per_ip);
+  gateway::streams::StreamHub hub(
+      md, [&md](std::string_view symbol) { return md.HasSymbol(symbol); }, hub_config);
   // User data streams (docs/user-data-streams.md): listenKey connections and the WebSocket API
   // subscribe accounts on `user_hub`; the feed encodes each envelope's account events once.
   gateway::userdata::UserStreamHub user_hub;
@@ -406,11 +416,26 @@ int main(int argc, char** argv) {
       [&markets](uint32_t id) { return markets.ById(id); },
       [&markets] { return markets.Assets(); }, NowMs, topts);
 
+  // The WebSocket API (/ws-api/v3, docs/websocket-api.md): the same REST handlers on a private
+  // router, with a TradingApi whose authenticator checks WS API signatures and logons.
+  gateway::wsapi::WsApiOptions ws_api_options;
+  ws_api_options.limits = {limits.weight_per_window, limits.orders_per_short_window,
+                           limits.orders_per_day_window};
+  gateway::wsapi::WsApi ws_api(keys, replays, limiter, user_hub, NowMs, ws_api_options);
+  gateway::TradingApi ws_trading(
+      **client, ws_api.authenticator(), limiter, history,
+      [&markets](std::string_view name) { return markets.ByName(name); },
+      [&markets](uint32_t id) { return markets.ById(id); },
+      [&markets] { return markets.Assets(); }, NowMs, topts);
+
   http::Router router;
   public_api.SetAnnouncedLimits({limits.weight_per_window, limits.orders_per_short_window,
                                  limits.orders_per_day_window});
   public_api.Register(router);
   trading.Register(router);
+  public_api.Register(ws_api.router());
+  ws_trading.Register(ws_api.router());
+  ws_api.Start();
   if (!user_api.Register(router) || !admin_api.Register(router) ||
       !listen_key_api.Register(router)) {
     Log(service::LogLevel::kError, "duplicate route");
@@ -424,11 +449,14 @@ int main(int argc, char** argv) {
   sc.port = static_cast<uint16_t>(*port);
   sc.io_threads = static_cast<int>(*threads);
   sc.max_connections = static_cast<size_t>(*max_connections);
-  sc.websocket.paths = {"/ws", "/stream"};  // market streams (docs/streams.md)
+  // Market streams (docs/streams.md) and the WebSocket API (docs/websocket-api.md).
+  sc.websocket.paths = {"/ws", "/stream", std::string(gateway::wsapi::kPath)};
   auto server = http::Server::Start(
       sc, gateway::WithRequestLimits(std::move(router).ToHandler(), limiter),
-      [&hub, &listen_key_api](const http::WsRequest& request,
-                              const std::shared_ptr<http::WsConnection>& ws) {
+      [&hub, &listen_key_api, &ws_api](const http::WsRequest& request,
+                                       const std::shared_ptr<http::WsConnection>& ws)
+          -> std::expected<http::WsHandlers, http::Response> {
+        if (request.target.starts_with(gateway::wsapi::kPath)) return ws_api.Accept(request, ws);
         // /ws/<listenKey> and /stream?streams=<listenKey> are user data streams.
         if (auto user = listen_key_api.Accept(request, ws)) return std::move(*user);
         return hub.Accept(request, ws);
