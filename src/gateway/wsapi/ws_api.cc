@@ -333,7 +333,10 @@ class WsApi::Impl final : public RequestAuthenticator,
   }
 
   std::string RateLimits(const Conn& conn, const RateLimitCounts& counts) const {
-    if (!conn.return_rate_limits) return {};
+    // Omitted too when nothing was charged (e.g. a frame that is not JSON).
+    if (!conn.return_rate_limits || (!counts.weight_1m && !counts.orders_10s && !counts.orders_1d)) {
+      return {};
+    }
     return RateLimitsJson(options_.limits, counts);
   }
 
