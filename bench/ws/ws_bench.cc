@@ -86,8 +86,8 @@ size_t BucketOf(int64_t latency_us) {
   if (latency_us < kFineLimitUs) {
     return static_cast<size_t>(latency_us / kFineBucketUs);
   }
-  return std::min(kBuckets - 1,
-                  kFineBuckets + static_cast<size_t>((latency_us - kFineLimitUs) / kCoarseBucketUs));
+  return std::min(kBuckets - 1, kFineBuckets + static_cast<size_t>((latency_us - kFineLimitUs) /
+                                                                   kCoarseBucketUs));
 }
 
 // The upper edge of bucket `b`, in µs.
@@ -409,10 +409,10 @@ void Worker::OnReadable(size_t ci, char* buf) {
         c.out += PongFrame(m.payload);
         Flush(ci);
       } else if (m.opcode == WsOpcode::kClose) {
-        uint16_t code = m.payload.size() >= 2 ? static_cast<uint16_t>(
-                                                    (static_cast<uint8_t>(m.payload[0]) << 8) |
+        uint16_t code = m.payload.size() >= 2
+                            ? static_cast<uint16_t>((static_cast<uint8_t>(m.payload[0]) << 8) |
                                                     static_cast<uint8_t>(m.payload[1]))
-                                              : 1005;
+                            : 1005;
         std::string reason(m.payload.size() > 2 ? m.payload.substr(2) : "");
         Drop(ci, "close " + std::to_string(code) + " " + reason);
         return;
@@ -534,9 +534,8 @@ void Report(const Config& config, const std::vector<std::unique_ptr<Worker>>& wo
   std::fprintf(stderr,
                "ws_bench: %lld of %lld connections open at the window's start, %zu at its end;"
                " %.1f messages/s per connection; other messages %llu\n",
-               static_cast<long long>(conns_at_start),
-               static_cast<long long>(config.connections), still_open, per_conn,
-               static_cast<unsigned long long>(sum.other_messages));
+               static_cast<long long>(conns_at_start), static_cast<long long>(config.connections),
+               still_open, per_conn, static_cast<unsigned long long>(sum.other_messages));
   std::fprintf(stderr,
                "ws_bench: failed opens %llu, closed %llu, trades lost %llu, depth gaps %llu,"
                " out of order %llu; reasons:%s\n",
@@ -558,17 +557,16 @@ void Report(const Config& config, const std::vector<std::unique_ptr<Worker>>& wo
                   100.0 * static_cast<double>(cpu1.ticks[i] - cpu0.ticks[i]) / hz / wall_s);
     cpu += b;
   }
-  std::fprintf(stderr, "ws_bench: cpu in the window (%% of one core) ws_bench=%.0f%%%s\n",
-               wall_s > 0 ? 100.0 * static_cast<double>(cpu1.self_ns - cpu0.self_ns) / 1e9 / wall_s
-                          : 0.0,
-               cpu.c_str());
+  std::fprintf(
+      stderr, "ws_bench: cpu in the window (%% of one core) ws_bench=%.0f%%%s\n",
+      wall_s > 0 ? 100.0 * static_cast<double>(cpu1.self_ns - cpu0.self_ns) / 1e9 / wall_s : 0.0,
+      cpu.c_str());
   const uint64_t dropped = sum.failed_connects + sum.closed + sum.trades_lost + sum.depth_gaps;
-  std::printf("ws conns=%lld msgs_per_s=%.0f p50_ms=%.2f p99_ms=%.2f p999_ms=%.2f dropped=%llu\n",
-              static_cast<long long>(conns_at_start), static_cast<double>(sum.messages) / window_s,
-              PercentileMs(histogram, sum.messages, 0.5),
-              PercentileMs(histogram, sum.messages, 0.99),
-              PercentileMs(histogram, sum.messages, 0.999),
-              static_cast<unsigned long long>(dropped));
+  std::printf(
+      "ws conns=%lld msgs_per_s=%.0f p50_ms=%.2f p99_ms=%.2f p999_ms=%.2f dropped=%llu\n",
+      static_cast<long long>(conns_at_start), static_cast<double>(sum.messages) / window_s,
+      PercentileMs(histogram, sum.messages, 0.5), PercentileMs(histogram, sum.messages, 0.99),
+      PercentileMs(histogram, sum.messages, 0.999), static_cast<unsigned long long>(dropped));
   std::fflush(stdout);
 }
 
@@ -601,8 +599,8 @@ bool ParseUrl(const std::string& url, Config& config) {
   }
   config.addr.sin_family = AF_INET;
   config.addr.sin_port = htons(static_cast<uint16_t>(port));
-  if (inet_pton(AF_INET, host == "localhost" ? "127.0.0.1" : host.c_str(),
-                &config.addr.sin_addr) != 1) {
+  if (inet_pton(AF_INET, host == "localhost" ? "127.0.0.1" : host.c_str(), &config.addr.sin_addr) !=
+      1) {
     return false;
   }
   config.host = std::string(rest);
@@ -661,11 +659,11 @@ std::optional<std::string> BuildTarget(std::string symbol, const std::string& st
 
 std::optional<std::string> ParseConfig(int argc, char** argv, Config& config) {
   apps::Flags flags;
-  if (auto err = apps::Flags::Parse(argc, argv,
-                                    {"url", "connections", "symbol", "streams", "threads",
-                                     "duration-s", "warmup-s", "connect-timeout-s",
-                                     "connect-batch", "ready-file", "cpu-pids"},
-                                    flags)) {
+  if (auto err = apps::Flags::Parse(
+          argc, argv,
+          {"url", "connections", "symbol", "streams", "threads", "duration-s", "warmup-s",
+           "connect-timeout-s", "connect-batch", "ready-file", "cpu-pids"},
+          flags)) {
     return err;
   }
   if (!flags.positional().empty()) {
@@ -693,7 +691,8 @@ std::optional<std::string> ParseConfig(int argc, char** argv, Config& config) {
   config.connect_timeout_s = *connect_timeout;
   config.connect_batch = *batch;
   config.ready_file = flags.Get("ready-file");
-  auto target = BuildTarget(flags.Get("symbol", "BTCUSDT"), flags.Get("streams", "trade,depth@100ms"));
+  auto target =
+      BuildTarget(flags.Get("symbol", "BTCUSDT"), flags.Get("streams", "trade,depth@100ms"));
   if (!target) {
     return "--symbol is letters and digits; --streams a comma-separated list of stream suffixes";
   }

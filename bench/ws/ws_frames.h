@@ -52,11 +52,11 @@ class FrameReader {
   State Fail(std::string_view why);
 
   std::string buffer_;
-  size_t pos_ = 0;              // first unconsumed byte of buffer_
-  std::string fragments_;       // data of a fragmented message so far
+  size_t pos_ = 0;         // first unconsumed byte of buffer_
+  std::string fragments_;  // data of a fragmented message so far
   WsOpcode fragment_opcode_ = WsOpcode::kText;
   bool in_fragmented_ = false;
-  std::string message_;         // the reassembled message handed out last
+  std::string message_;  // the reassembled message handed out last
   std::string error_;
 };
 
@@ -69,11 +69,11 @@ std::string PongFrame(std::string_view payload);
 struct StreamFields {
   enum class Kind : uint8_t { kOther, kTrade, kDepthUpdate };
   Kind kind = Kind::kOther;
-  int64_t event_ms = -1;      // "E"
-  int64_t trade_time_ms = -1; // "T" (trade)
-  int64_t trade_id = -1;      // "t" (trade)
-  int64_t first_update = -1;  // "U" (depthUpdate)
-  int64_t last_update = -1;   // "u" (depthUpdate)
+  int64_t event_ms = -1;       // "E"
+  int64_t trade_time_ms = -1;  // "T" (trade)
+  int64_t trade_id = -1;       // "t" (trade)
+  int64_t first_update = -1;   // "U" (depthUpdate)
+  int64_t last_update = -1;    // "u" (depthUpdate)
 };
 
 // Scans `json` for the keys above (top-level keys of the payload come before its arrays in the

@@ -34,8 +34,8 @@ std::string Frame(uint8_t first, std::string_view payload, bool masked = false) 
 
 TEST(FrameReader, TextMessagesSplitAtEveryByte) {
   const std::string big(70'000, 'x');
-  const std::string wire = Frame(0x81, "hello") + Frame(0x81, std::string(300, 'a')) +
-                           Frame(0x81, big);
+  const std::string wire =
+      Frame(0x81, "hello") + Frame(0x81, std::string(300, 'a')) + Frame(0x81, big);
   FrameReader r;
   std::vector<std::string> got;
   WsMessage m;
@@ -116,9 +116,9 @@ TEST(PongFrame, IsMaskedAndEchoesThePayload) {
 }
 
 TEST(ParseStreamFields, Trade) {
-  auto f = ParseStreamFields(
-      R"({"e":"trade","E":1764171234567,"s":"BTCUSDT","t":4021,"p":"30000.00",)"
-      R"("q":"0.00020","T":1764171234566,"m":true,"M":true})");
+  auto f =
+      ParseStreamFields(R"({"e":"trade","E":1764171234567,"s":"BTCUSDT","t":4021,"p":"30000.00",)"
+                        R"("q":"0.00020","T":1764171234566,"m":true,"M":true})");
   EXPECT_EQ(f.kind, StreamFields::Kind::kTrade);
   EXPECT_EQ(f.event_ms, 1764171234567);
   EXPECT_EQ(f.trade_time_ms, 1764171234566);
@@ -138,8 +138,7 @@ TEST(ParseStreamFields, CombinedDepthUpdateStopsAtTheLevels) {
 
 TEST(ParseStreamFields, OtherPayloads) {
   EXPECT_EQ(ParseStreamFields(R"({"result":null,"id":1})").kind, StreamFields::Kind::kOther);
-  EXPECT_EQ(ParseStreamFields(R"({"e":"serverShutdown","E":5})").kind,
-            StreamFields::Kind::kOther);
+  EXPECT_EQ(ParseStreamFields(R"({"e":"serverShutdown","E":5})").kind, StreamFields::Kind::kOther);
   EXPECT_EQ(ParseStreamFields("").kind, StreamFields::Kind::kOther);
 }
 
