@@ -19,6 +19,8 @@ if (!BASE_URL || !/^http:\/\/127\.0\.0\.1:\d+$/.test(BASE_URL)) {
   throw new Error(`SPOTEX_BASE_URL must be http://127.0.0.1:<port>, got '${BASE_URL}' ` +
     '(run the tests with tests/e2e/run.sh)');
 }
+// The same server's WebSocket origin (ws://127.0.0.1:<port>).
+export const WS_URL = BASE_URL.replace(/^http/, 'ws');
 
 // The two demo users, or null when the file is not given.
 export const USERS = (() => {
@@ -140,6 +142,20 @@ export function makeCcxt(user = null) {
   });
 }
 
+// ccxt pro's binance class on the local server: REST as makeCcxt, market streams on /ws and the
+// WebSocket API (user data: watchOrders, watchMyTrades, watchBalance) on /ws-api/v3. Call
+// `await ex.loadHttpProxyAgent()` before the first watch* (ws:// URLs, BINANCE_API.md §12.2).
+export function makePro(user = null) {
+  return new ccxt.pro.binance({
+    ...(user ? { apiKey: user.apiKey, secret: user.apiSecret } : {}),
+    urls: { api: { public: `${BASE_URL}/api/v3`, private: `${BASE_URL}/api/v3`,
+      v1: `${BASE_URL}/api/v1`,
+      ws: { spot: `${WS_URL}/ws`, 'ws-api': { spot: `${WS_URL}/ws-api/v3` } } } },
+    options: { defaultType: 'spot', fetchMarkets: { types: ['spot'] }, fetchCurrencies: false,
+      fetchMargins: false },
+  });
+}
+
 // @binance/spot's Spot client on the local server. No retries: a test must see the first answer.
 export function makeSpot(user = null, secretOverride = undefined) {
   return new Spot({
@@ -176,6 +192,33 @@ export async function eventually(fn, ms = 5000) {
     const v = await fn();
     if (v || Date.now() >= deadline) return v;
     await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Bounded waits. ccxt pro resolves a watch* promise only for a message that arrives while
+// someone waits (Client.resolve drops it otherwise), so a test never loops on `await watchX()`
+// for one message: it bounds the first wait with within() and then polls ccxt's caches
+// (orderbooks, trades, orders, myTrades, balance) with until().
+
+// `promise`, or a rejection naming `what` after `ms`.
+export function within(promise, ms, what) {
+  let timer;
+  const timeout = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what}: nothing within ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+// Polls `probe` (sync or async) every 50 ms until it returns something other than undefined;
+// fails after `ms` with describe()'s text.
+export async function until(probe, ms, describe) {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out: ${describe()}`);
+    await new Promise((r) => setTimeout(r, 50));
   }
 }
 

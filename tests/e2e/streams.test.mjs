@@ -5,44 +5,10 @@
 // Trades on BNBUSDT between two users made for this file, so other files' books are untouched.
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import ccxt from 'ccxt';
 import WebSocket from 'ws';
-import { BASE_URL, SIGNED, createUser, deposit } from './lib.mjs';
+import { SIGNED, WS_URL, createUser, deposit, makePro, until, within } from './lib.mjs';
 
-const WS_URL = BASE_URL?.replace(/^http/, 'ws');
 const SYM = 'BNB/USDT';
-
-function makePro(user) {
-  return new ccxt.pro.binance({
-    apiKey: user.apiKey,
-    secret: user.apiSecret,
-    urls: { api: { public: `${BASE_URL}/api/v3`, private: `${BASE_URL}/api/v3`,
-      ws: { spot: `${WS_URL}/ws`, 'ws-api': { spot: `${WS_URL}/ws-api/v3` } } } },
-    options: { defaultType: 'spot', fetchMarkets: { types: ['spot'] }, fetchCurrencies: false,
-      fetchMargins: false },
-  });
-}
-
-// `promise`, or a rejection naming `what` after `ms`.
-function within(promise, ms, what) {
-  let timer;
-  const timeout = new Promise((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what}: nothing within ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
-
-// Polls `probe` every 50 ms until it returns something other than undefined; fails after `ms`
-// with describe()'s text.
-async function until(probe, ms, describe) {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out: ${describe()}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 // A raw WebSocket whose messages are queued; next() waits for the next one (JSON-parsed).
 function rawSocket(path) {
