@@ -122,6 +122,7 @@ weight-per-minute 1000000000
 orders-per-10s 1000000000
 orders-per-day 1000000000
 max-connections $((connections + 1000))
+ws-connections-per-ip 0
 EOF2
   echo "${out[@]}"
 }

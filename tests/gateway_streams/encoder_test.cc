@@ -249,6 +249,43 @@ TEST_F(EncoderTest, DepthDiffsAreGapFreeAndRebuildTheRestBook) {
   EXPECT_EQ(local.id, engine_.Book(0, 1)->last_update_id);
 }
 
+TEST_F(EncoderTest, KlineOneSecondFromTheTradeMessages) {
+  const SymbolKnown known = [this](std::string_view s) { return md_.HasSymbol(s); };
+  const StreamKey k1s = *ParseStreamName("btcusdt@kline_1s", known);
+  SecondBars seconds;
+  auto feed = [&](const std::vector<StreamMessage>& ms) {
+    for (const auto& m : ms) {
+      if (m.trade) seconds.Add(m.key.symbol, m.first_id, *m.trade);
+    }
+  };
+  // Before any trade: a flat bar at 0 (the symbol is registered).
+  auto none = EncodePeriodic(md_, k1s, kT0 + 500, &seconds);
+  ASSERT_TRUE(none);
+  EXPECT_NE(none->raw.find("\"i\":\"1s\",\"f\":-1,\"L\":-1,\"o\":\"0.00000000\""),
+            std::string::npos)
+      << none->raw;
+  feed(enc_.Apply(Limit(1, engine::Side::kSell, 65000, 100)));
+  feed(enc_.Apply(Limit(1, engine::Side::kSell, 65002, 100)));
+  auto env = Limit(2, engine::Side::kBuy, 65002, 150);  // 0.1 @65000, 0.05 @65002
+  feed(enc_.Apply(env));
+  const int64_t t = env.header().time_ms, second = t / 1000 * 1000;
+  auto k = EncodePeriodic(md_, k1s, t, &seconds);
+  ASSERT_TRUE(k);
+  EXPECT_EQ(k->raw,
+            "{\"e\":\"kline\",\"E\":" + std::to_string(t) + ",\"s\":\"BTCUSDT\",\"k\":{\"t\":" +
+                std::to_string(second) + ",\"T\":" + std::to_string(second + 999) +
+                ",\"s\":\"BTCUSDT\",\"i\":\"1s\",\"f\":1,\"L\":2,\"o\":\"65000.00000000\","
+                "\"c\":\"65002.00000000\",\"h\":\"65002.00000000\",\"l\":\"65000.00000000\","
+                "\"v\":\"0.15000000\",\"n\":2,\"x\":false,\"q\":\"9750.10000000\","
+                "\"V\":\"0.15000000\",\"Q\":\"9750.10000000\",\"B\":\"0\"}}");
+  // The next second has no trades: flat at the last price.
+  auto quiet = EncodePeriodic(md_, k1s, second + 1500, &seconds);
+  EXPECT_NE(quiet->raw.find("\"f\":-1,\"L\":-1,\"o\":\"65002.00000000\",\"c\":\"65002.00000000\""),
+            std::string::npos)
+      << quiet->raw;
+  EXPECT_FALSE(EncodePeriodic(md_, k1s, t));  // without the second bars: not produced
+}
+
 TEST(DepthChecksum, CanonicalTextCrcAndPayload) {
   std::vector<TextLevel> bids, asks;
   EXPECT_EQ(ChecksumText(bids, asks), "");

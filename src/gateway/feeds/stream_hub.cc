@@ -1,5 +1,8 @@
 #include "gateway/feeds/stream_hub.h"
 
+#include <algorithm>
+#include <cctype>
+#include <chrono>
 #include <string>
 #include <utility>
 
@@ -74,12 +77,53 @@ std::expected<InitialStreams, std::string> ParseTarget(std::string_view target,
   return out;
 }
 
-StreamHub::StreamHub(const MarketData& market, SymbolKnown known,
-                     StreamHistory::Limits history)
-    : market_(market), known_(std::move(known)), history_(history) {}
+StreamHub::StreamHub(const MarketData& market, SymbolKnown known, StreamHubConfig config)
+    : market_(market), known_(std::move(known)), history_(config.history), config_(config) {}
+
+std::optional<int64_t> StreamHub::AdmitIp(const std::string& ip) {
+  if (config_.connections_per_ip == 0) return std::nullopt;
+  const int64_t now =
+      config_.clock ? config_.clock()
+                    : std::chrono::duration_cast<std::chrono::milliseconds>(
+                          std::chrono::steady_clock::now().time_since_epoch())
+                          .count();
+  const int64_t window = config_.connections_window_ms;
+  std::lock_guard lock(ip_mu_);
+  auto it = attempts_.find(ip);
+  if (it == attempts_.end()) {
+    if (attempts_.size() >= config_.tracked_ips_max) {
+      std::erase_if(attempts_, [&](const auto& kv) { return kv.second.back() <= now - window; });
+      if (attempts_.size() >= config_.tracked_ips_max) return std::nullopt;  // fail open
+    }
+    it = attempts_.emplace(ip, std::deque<int64_t>{}).first;
+  }
+  auto& times = it->second;
+  while (!times.empty() && times.front() <= now - window) times.pop_front();
+  if (times.size() >= config_.connections_per_ip) {
+    return std::max<int64_t>(1, (times.front() + window - now + 999) / 1000);
+  }
+  times.push_back(now);
+  return std::nullopt;
+}
 
 std::expected<http::WsHandlers, http::Response> StreamHub::Accept(
     const http::WsRequest& request, const std::shared_ptr<http::WsConnection>& connection) {
+  if (auto retry_s = AdmitIp(request.client_ip)) {
+    // The address is echoed only if it looks like one (it may come from X-Forwarded-For).
+    const bool plain = request.client_ip.size() <= 45 &&
+                       std::all_of(request.client_ip.begin(), request.client_ip.end(), [](char ch) {
+                         return std::isxdigit(static_cast<unsigned char>(ch)) || ch == '.' ||
+                                ch == ':';
+                       });
+    http::Response r = http::Response::Json(
+        429, "{\"code\":-1003,\"msg\":\"Too many new WebSocket connections from IP " +
+                 (plain ? request.client_ip : std::string("?")) + "; current limit is " +
+                 std::to_string(config_.connections_per_ip) + " connection attempts per " +
+                 std::to_string(config_.connections_window_ms / 1000) +
+                 " seconds. Retry after " + std::to_string(*retry_s) + " seconds.\"}");
+    r.headers.emplace_back("Retry-After", std::to_string(*retry_s));
+    return std::unexpected(std::move(r));
+  }
   auto initial = ParseTarget(request.target, known_);
   if (!initial) {
     return std::unexpected(http::Response::Json(
@@ -189,6 +233,7 @@ void StreamHub::SendTo(const StreamKey& key, const std::shared_ptr<const std::st
 void StreamHub::Publish(const std::vector<StreamMessage>& messages) {
   std::lock_guard lock(mu_);
   for (const auto& m : messages) {
+    if (m.trade) seconds_.Add(m.key.symbol, m.first_id, *m.trade);
     std::shared_ptr<const std::string> raw;
     if (StreamHistory::Keeps(m.key)) {
       raw = Shared(m.raw);
@@ -215,7 +260,7 @@ void StreamHub::Tick(int64_t now_ms) {
     if (IsRealTime(key.kind)) continue;
     const int64_t period = PeriodMs(key);
     if (now_ms / period == last / period) continue;
-    auto m = EncodePeriodic(market_, key, now_ms);
+    auto m = EncodePeriodic(market_, key, now_ms, &seconds_);
     if (!m) continue;
     SendTo(key, Shared(m->raw), Shared(m->combined.empty() ? Combined(key, m->raw) : m->combined));
   }

@@ -18,11 +18,14 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
+#include <string>
 #include <vector>
 
 #include "gateway/http/websocket.h"
@@ -30,14 +33,28 @@
 #include "gateway/streams/control.h"
 #include "gateway/streams/encoder.h"
 #include "gateway/streams/history.h"
+#include "gateway/streams/second_bars.h"
 
 namespace spotex::gateway::streams {
+
+struct StreamHubConfig {
+  StreamHistory::Limits history;
+  // New WebSocket connections per client IP (Binance: 300 attempts per 5 minutes); an attempt
+  // over the limit is refused with HTTP 429 (-1003) and a Retry-After header, and is not
+  // counted. 0 = no limit. At most `tracked_ips_max` addresses are tracked; when that many are
+  // within their window, new addresses are not limited (fail open: a flood of addresses must
+  // not lock everyone out).
+  uint32_t connections_per_ip = 300;
+  int64_t connections_window_ms = 5 * 60'000;
+  size_t tracked_ips_max = 100'000;
+  // Milliseconds for the window (steady); empty = std::chrono::steady_clock.
+  std::function<int64_t()> clock;
+};
 
 class StreamHub {
  public:
   // `market` is read for the periodic streams; `known` says which symbols exist.
-  StreamHub(const MarketData& market, SymbolKnown known,
-            StreamHistory::Limits history = StreamHistory::Limits{});
+  StreamHub(const MarketData& market, SymbolKnown known, StreamHubConfig config = {});
 
   // The transport's factory (http::WsFactory): parses the path's streams, subscribes them.
   // An invalid stream name in the URL refuses the upgrade with 400 and Binance's message.
@@ -62,6 +79,9 @@ class StreamHub {
     Subscriptions subs;
   };
 
+  // The per-IP connection limit: records an attempt from `ip`, or says how many seconds until
+  // it would be allowed (then nothing is recorded).
+  std::optional<int64_t> AdmitIp(const std::string& ip);
   void OnMessage(uint64_t id, std::string_view text);
   // Under mu_: answers a RESUME of connection `c` (the reply, then the replayed payloads).
   void Resume(uint64_t id, Conn& c, const Subscriptions::Outcome::Resume& r);
@@ -84,6 +104,10 @@ class StreamHub {
   int64_t last_tick_ms_ = 0;
   size_t checksum_conns_ = 0;  // connections with the "checksum" property on
   StreamHistory history_;
+  SecondBars seconds_;  // <symbol>@kline_1s, fed from the published trades
+  const StreamHubConfig config_;
+  std::mutex ip_mu_;  // apart from mu_: connecting never waits for the fan-out
+  std::map<std::string, std::deque<int64_t>> attempts_;  // per IP, within the window
 };
 
 // The connection's initial streams from its request target: "/ws/<s1>/<s2>" (segments that are

@@ -232,6 +232,8 @@ std::vector<StreamMessage> StreamEncoder::Apply(const proto::Envelope& envelope)
       out.push_back(Message(StreamKind::kTrade, s.name, TradeJson(s, event_ms, *tr)));
       out.back().first_id = out.back().last_id = tr->trade_id;
       out.back().event_ms = event_ms;
+      out.back().trade =
+          TradeFacts{tr->price.v, tr->qty.v, tr->quote_qty.v, tr->time_ms, tr->buyer_is_maker};
     }
     AggTrades(s, event_ms, t.trades, out);
     if (t.first_update == 0) continue;

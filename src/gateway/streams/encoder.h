@@ -37,6 +37,13 @@
 
 namespace spotex::gateway::streams {
 
+// A trade's figures (units at the symbol's scales), for consumers that aggregate trades
+// (SecondBars) without parsing the payload.
+struct TradeFacts {
+  int64_t price = 0, qty = 0, quote_qty = 0, time_ms = 0;
+  bool buyer_maker = false;
+};
+
 struct StreamMessage {
   StreamKey key;
   std::string raw;       // the payload, as raw (/ws) connections receive it
@@ -47,6 +54,7 @@ struct StreamMessage {
   // history's age bound.
   int64_t first_id = 0, last_id = 0;
   int64_t event_ms = 0;
+  std::optional<TradeFacts> trade = std::nullopt;  // <symbol>@trade only
 };
 
 // Wraps a payload for combined connections.

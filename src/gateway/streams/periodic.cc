@@ -93,10 +93,14 @@ void Quoted(std::string& out, int64_t units, int scale) {
 }
 
 std::optional<std::string> KlineJson(const MarketData& market, const StreamKey& key,
-                                     int64_t now_ms) {
-  auto interval_ms = MarketData::ParseInterval(key.param);
-  if (!interval_ms) return std::nullopt;  // 1s: the bars are one-minute
-  auto k = market.CurrentKline(key.symbol, *interval_ms, now_ms);
+                                     int64_t now_ms, const SecondBars* seconds) {
+  std::optional<MarketData::Kline> k;
+  if (key.param == "1s") {
+    if (seconds == nullptr) return std::nullopt;
+    k = seconds->Current(market, key.symbol, now_ms);
+  } else if (auto interval_ms = MarketData::ParseInterval(key.param)) {
+    k = market.CurrentKline(key.symbol, *interval_ms, now_ms);
+  }
   if (!k) return std::nullopt;
   const int qs = k->info.quote_scale, bs = k->info.base_scale;
   std::string out = "{\"e\":\"kline\",\"E\":" + std::to_string(now_ms) + ",\"s\":\"" +
@@ -125,7 +129,8 @@ std::optional<std::string> KlineJson(const MarketData& market, const StreamKey& 
   return out;
 }
 
-std::optional<std::string> Payload(const MarketData& market, const StreamKey& key, int64_t now_ms) {
+std::optional<std::string> Payload(const MarketData& market, const StreamKey& key, int64_t now_ms,
+                                   const SecondBars* seconds) {
   switch (key.kind) {
     case StreamKind::kPartialDepth: {
       const size_t levels = key.param.starts_with("5") ? 5 : key.param.starts_with("10") ? 10 : 20;
@@ -143,7 +148,7 @@ std::optional<std::string> Payload(const MarketData& market, const StreamKey& ke
       return Rekey(*rest, key.param + "Ticker", now_ms, kRollingFields, nullptr);
     }
     case StreamKind::kKline:
-      return KlineJson(market, key, now_ms);
+      return KlineJson(market, key, now_ms, seconds);
     case StreamKind::kAllMiniTickers:
       return AllTickers(market, true, now_ms);
     case StreamKind::kAllTickers:
@@ -156,8 +161,8 @@ std::optional<std::string> Payload(const MarketData& market, const StreamKey& ke
 }  // namespace
 
 std::optional<StreamMessage> EncodePeriodic(const MarketData& market, const StreamKey& key,
-                                            int64_t now_ms) {
-  auto raw = Payload(market, key, now_ms);
+                                            int64_t now_ms, const SecondBars* seconds) {
+  auto raw = Payload(market, key, now_ms, seconds);
   if (!raw) return std::nullopt;
   StreamMessage m{key, std::move(*raw), ""};
   m.combined = Combined(m.key, m.raw);
