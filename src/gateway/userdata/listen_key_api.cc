@@ -168,11 +168,19 @@ std::optional<std::expected<http::WsHandlers, http::Response>> ListenKeyApi::Acc
 }
 
 size_t ListenKeyApi::ExpireStale() {
+  const std::vector<std::string> keys = hub_.ListenKeys();
+  if (keys.empty()) {
+    return 0;
+  }
+  auto accounts = store_.FindMany(keys);
+  if (!accounts) {
+    LogStoreError(accounts.error());  // keep every key: the store may answer again soon
+    return 0;
+  }
   size_t expired = 0;
-  for (const std::string& key : hub_.ListenKeys()) {
-    auto account = store_.Find(key);
-    if (account && !account->has_value()) {
-      hub_.Expire(key, now_ms_());
+  for (size_t i = 0; i < keys.size(); ++i) {
+    if (!(*accounts)[i].has_value()) {
+      hub_.Expire(keys[i], now_ms_());
       ++expired;
     }
   }

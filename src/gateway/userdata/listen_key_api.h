@@ -69,8 +69,9 @@ class ListenKeyApi {
   std::optional<std::expected<http::WsHandlers, http::Response>> Accept(
       const http::WsRequest& request, const std::shared_ptr<http::WsConnection>& connection);
 
-  // Expires (UserStreamHub::Expire) every subscribed key the store no longer knows. Keys the
-  // store cannot answer for are kept. Returns how many were expired.
+  // Expires (UserStreamHub::Expire) every subscribed key the store no longer knows, asking
+  // the store once per batch of keys (ListenKeyStore::FindMany). When the store cannot answer,
+  // every key is kept. Returns how many were expired.
   size_t ExpireStale();
 
  private:

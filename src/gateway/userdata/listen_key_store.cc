@@ -1,5 +1,6 @@
 #include "gateway/userdata/listen_key_store.h"
 
+#include <algorithm>
 #include <charconv>
 #include <chrono>
 
@@ -130,6 +131,40 @@ std::expected<bool, std::string> RedisListenKeyStore::Delete(int64_t account,
   return Owned(delete_, account, key);
 }
 
+std::expected<std::vector<std::optional<int64_t>>, std::string> ListenKeyStore::FindMany(
+    const std::vector<std::string>& keys) {
+  std::vector<std::optional<int64_t>> out;
+  out.reserve(keys.size());
+  for (const std::string& key : keys) {
+    auto found = Find(key);
+    if (!found) {
+      return std::unexpected(found.error());
+    }
+    out.push_back(*found);
+  }
+  return out;
+}
+
+namespace {
+
+// The account an entry's reply names: nullopt for nil; an error for anything else malformed.
+std::expected<std::optional<int64_t>, std::string> AccountOf(const RedisReply& reply) {
+  if (reply.type == RedisReply::Type::kNil) {
+    return std::optional<int64_t>();
+  }
+  int64_t account = 0;
+  if (reply.type == RedisReply::Type::kString) {
+    const std::string& s = reply.str;
+    auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), account);
+    if (ec == std::errc() && p == s.data() + s.size() && account > 0) {
+      return std::optional<int64_t>(account);
+    }
+  }
+  return std::unexpected(std::string("listenKey store holds a malformed entry"));
+}
+
+}  // namespace
+
 std::expected<std::optional<int64_t>, std::string> RedisListenKeyStore::Find(std::string_view key) {
   if (!IsListenKeyFormat(key)) {
     return std::optional<int64_t>();
@@ -138,18 +173,44 @@ std::expected<std::optional<int64_t>, std::string> RedisListenKeyStore::Find(std
   if (!reply) {
     return std::unexpected("listenKey store unavailable: " + reply.error().message);
   }
-  if (reply->type == RedisReply::Type::kNil) {
-    return std::optional<int64_t>();
-  }
-  int64_t account = 0;
-  if (reply->type == RedisReply::Type::kString) {
-    const std::string& s = reply->str;
-    auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), account);
-    if (ec == std::errc() && p == s.data() + s.size() && account > 0) {
-      return std::optional<int64_t>(account);
+  return AccountOf(*reply);
+}
+
+std::expected<std::vector<std::optional<int64_t>>, std::string> RedisListenKeyStore::FindMany(
+    const std::vector<std::string>& keys) {
+  std::vector<std::optional<int64_t>> out(keys.size());
+  constexpr size_t kBatch = kRedisArgsMax - 1;
+  for (size_t from = 0; from < keys.size(); from += kBatch) {
+    const size_t to = std::min(keys.size(), from + kBatch);
+    std::vector<std::string> entries;
+    std::vector<size_t> asked;  // indexes of well-formed keys (the others stay nullopt)
+    for (size_t i = from; i < to; ++i) {
+      if (IsListenKeyFormat(keys[i])) {
+        entries.push_back(prefix_ + keys[i]);
+        asked.push_back(i);
+      }
+    }
+    if (entries.empty()) {
+      continue;
+    }
+    std::vector<std::string_view> argv = {"MGET"};
+    argv.insert(argv.end(), entries.begin(), entries.end());
+    auto reply = pool_.Command(std::span<const std::string_view>(argv));
+    if (!reply) {
+      return std::unexpected("listenKey store unavailable: " + reply.error().message);
+    }
+    if (reply->type != RedisReply::Type::kArray || reply->elements.size() != asked.size()) {
+      return std::unexpected("listenKey store refused MGET: " + reply->str);
+    }
+    for (size_t j = 0; j < asked.size(); ++j) {
+      auto account = AccountOf(reply->elements[j]);
+      if (!account) {
+        return std::unexpected(account.error());
+      }
+      out[asked[j]] = *account;
     }
   }
-  return std::unexpected(std::string("listenKey store holds a malformed entry"));
+  return out;
 }
 
 // --- In memory -------------------------------------------------------------------------------

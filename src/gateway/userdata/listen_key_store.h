@@ -22,6 +22,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "gateway/redis/redis_client.h"
 
@@ -47,6 +48,10 @@ class ListenKeyStore {
   virtual std::expected<bool, std::string> Delete(int64_t account, std::string_view key) = 0;
   // The account of a live key; nullopt when unknown or expired.
   virtual std::expected<std::optional<int64_t>, std::string> Find(std::string_view key) = 0;
+  // Find for many keys at once (the periodic expiry check): one answer per key, in order.
+  // This default asks one by one; the Redis store batches (MGET).
+  virtual std::expected<std::vector<std::optional<int64_t>>, std::string> FindMany(
+      const std::vector<std::string>& keys);
 };
 
 class RedisListenKeyStore final : public ListenKeyStore {
@@ -59,6 +64,9 @@ class RedisListenKeyStore final : public ListenKeyStore {
   std::expected<bool, std::string> KeepAlive(int64_t account, std::string_view key) override;
   std::expected<bool, std::string> Delete(int64_t account, std::string_view key) override;
   std::expected<std::optional<int64_t>, std::string> Find(std::string_view key) override;
+  // MGET in batches of up to kRedisArgsMax - 1 keys: one round trip per batch.
+  std::expected<std::vector<std::optional<int64_t>>, std::string> FindMany(
+      const std::vector<std::string>& keys) override;
 
  private:
   std::expected<bool, std::string> Owned(RedisScript& script, int64_t account,
