@@ -105,7 +105,7 @@ void WsSession::OnRead(beast::error_code ec, size_t /*bytes*/) {
   }
   if (!ws_.got_text()) {
     read_buffer_.consume(read_buffer_.size());
-    RequestClose(websocket::close_code::bad_payload, "binary messages are not supported");
+    RequestClose(websocket::close_code::unknown_data, "binary messages are not supported");
     Read();
     return;
   }
