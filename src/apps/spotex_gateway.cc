@@ -63,7 +63,7 @@ constexpr const char* kUsage =
     "         [--redis-host H] [--redis-port 6379] [--redis-password-file FILE] [--redis-pool 16]\n"
     "         [--secrets-dir DIR] [--demo-users FILE] [--workers 4] [--order-timeout-ms 10000]\n"
     "         [--weight-per-minute 6000] [--orders-per-10s 100] [--orders-per-day 200000]\n"
-    "         [--max-connections 10000]\n";
+    "         [--max-connections 10000] [--ws-connections-per-ip 300]\n";
 
 void Log(service::LogLevel level, const std::string& msg) { service::Log(level, "gateway", msg); }
 
@@ -227,7 +227,7 @@ int main(int argc, char** argv) {
            "pg-host", "pg-port", "pg-user", "pg-dbname", "pg-password-file", "pg-pool",
            "redis-host", "redis-port", "redis-password-file", "redis-pool", "secrets-dir",
            "demo-users", "workers", "order-timeout-ms", "weight-per-minute", "orders-per-10s",
-           "orders-per-day", "max-connections"},
+           "orders-per-day", "max-connections", "ws-connections-per-ip"},
           flags)) {
     std::fprintf(stderr, "%s\n%s", err->c_str(), kUsage);
     return 2;
@@ -249,6 +249,12 @@ int main(int argc, char** argv) {
   // HTTP and WebSocket connections together (http::ServerConfig::max_connections); each takes a
   // file descriptor, so RLIMIT_NOFILE must be above it (the WebSocket benchmark opens 10,000).
   auto max_connections = flags.GetInt("max-connections", 10'000);
+  // New market-stream connections per client IP per 5 minutes (Binance: 300); 0 = no limit.
+  auto ws_per_ip = flags.GetInt("ws-connections-per-ip", 300);
+  if (!ws_per_ip || *ws_per_ip < 0 || *ws_per_ip > 1'000'000) {
+    std::fprintf(stderr, "bad --ws-connections-per-ip\n%s", kUsage);
+    return 2;
+  }
   if (!port || *port < 0 || *port > 65535 || !threads || *threads < 1 || *threads > 64 || !shard ||
       *shard < 0 || !pg_port || *pg_port < 1 || *pg_port > 65535 || !pg_pool || *pg_pool < 1 ||
       *pg_pool > 256 || !redis_port || *redis_port < 1 || *redis_port > 65535 || !redis_pool ||
@@ -340,7 +346,10 @@ int main(int argc, char** argv) {
   gateway::AccountHistory history;
   gateway::PublicApi public_api(md, NowMs);
   Markets markets;
-  gateway::streams::StreamHub hub(md, [&md](std::string_view symbol) { return md.HasSymbol(symbol); });
+  gateway::streams::StreamHubConfig hub_config;
+  hub_config.connections_per_ip = static_cast<uint32_t>(*ws_per_ip);
+  gateway::streams::StreamHub hub(
+      md, [&md](std::string_view symbol) { return md.HasSymbol(symbol); }, hub_config);
   // User data streams (docs/user-data-streams.md): listenKey connections and the WebSocket API
   // subscribe accounts on `user_hub`; the feed encodes each envelope's account events once.
   gateway::userdata::UserStreamHub user_hub;
