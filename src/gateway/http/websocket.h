@@ -96,6 +96,10 @@ struct WsHandlers {
   // Server shutdown began: the place to Send() a last event ({"e":"serverShutdown"}). The server
   // then closes the connection with 1001 "going away" after the queued messages.
   std::function<void()> on_shutdown;
+  // This connection's limit on incoming messages per second; 0 = WebSocketConfig's. The
+  // WebSocket API answers requests weighed by the rate limiter, so it allows more than the
+  // market streams' 5 control messages per second.
+  uint32_t max_messages_per_second = 0;
 };
 
 // What the factory learns about an upgrade request.

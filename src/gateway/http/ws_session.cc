@@ -143,7 +143,10 @@ bool WsSession::CountIncoming() {
     rate_window_start_ = now;
     rate_window_count_ = 0;
   }
-  if (++rate_window_count_ > config_.max_messages_per_second) {
+  const uint32_t limit = handlers_.max_messages_per_second != 0
+                             ? handlers_.max_messages_per_second
+                             : config_.max_messages_per_second;
+  if (++rate_window_count_ > limit) {
     asio::post(ws_.get_executor(), [self = shared_from_this()] {
       self->RequestClose(websocket::close_code::policy_error, "Too many requests");
     });
@@ -242,9 +245,10 @@ void WsSession::Pump() {
                     [self = shared_from_this()](beast::error_code) {
                       // The pending read ends with error::closed and calls Finish.
                     });
-  } else if (our_close_.has_value() && !accepted_) {
-    HardClose();
   }
+  // A close requested before the handshake finished waits for it: OnAccept calls Pump, which
+  // sends what was queued (e.g. a listenKeyExpired) and then the close frame. A handshake that
+  // never finishes ends by its own timeout (OnAccept with an error), or by the close timer.
 }
 
 void WsSession::OnWrite(beast::error_code ec) {

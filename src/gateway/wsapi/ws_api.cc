@@ -316,6 +316,7 @@ class WsApi::Impl final : public RequestAuthenticator,
             "{\"event\":{\"e\":\"serverShutdown\",\"E\":" + std::to_string(self->now_ms_()) + "}}"));
       }
     };
+    handlers.max_messages_per_second = options_.messages_per_second_max;
     return handlers;
   }
 

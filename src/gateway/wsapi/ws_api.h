@@ -53,6 +53,10 @@ struct WsApiOptions {
   RateLimitConfig limits;
   // Requests answered but not yet sent back, per connection; more: -1008 (server busy).
   size_t in_flight_max = 64;
+  // Incoming messages per second per connection (the transport closes with 1008 "Too many
+  // requests" beyond it). Binance limits its WebSocket API by request weight, not by message
+  // rate, and @binance/spot sends requests back to back; the weight limits still apply.
+  uint32_t messages_per_second_max = 100;
 };
 
 class WsApi {
