@@ -226,10 +226,18 @@ export async function until(probe, ms, describe) {
 // Raw HTTP, for the tests that must control every byte (signature placement, bad input, client
 // address, a second gateway replica).
 
+// Request weight is counted per client IP, and a whole run from 127.0.0.1 would pass the 6000
+// per minute that one IP may use on a quiet machine. node --test runs each file in a process of
+// its own, so raw requests leave from a loopback address of the file's own (127.0.0.0/8 is all
+// local on Linux); the clients (ccxt, @binance/spot) keep 127.0.0.1.
+export const PROCESS_ADDRESS = `127.${1 + Math.floor(Math.random() * 254)}.` +
+  `${Math.floor(Math.random() * 256)}.${1 + Math.floor(Math.random() * 253)}`;
+
 // One request on a fresh connection (no keep-alive, so no test shares a socket with another).
 // `opts`: method ['GET'], path (with the query, sent as is), body (string or Buffer), headers,
-// baseUrl [BASE_URL], localAddress (a loopback source address: rate limits are per client IP),
-// timeoutMs [5000]. Resolves {status, headers, text, json} (json: the parsed body, or null).
+// baseUrl [BASE_URL], localAddress (a loopback source address: rate limits are per client IP;
+// by default this process's own, see PROCESS_ADDRESS), timeoutMs [5000]. Resolves
+// {status, headers, text, json} (json: the parsed body, or null).
 export function rawRequest(opts) {
   const url = new URL(opts.baseUrl ?? BASE_URL);
   const body = opts.body === undefined ? null : Buffer.from(opts.body);
@@ -245,7 +253,7 @@ export function rawRequest(opts) {
       path: opts.path,
       headers,
       agent: false,
-      localAddress: opts.localAddress,
+      localAddress: opts.localAddress ?? PROCESS_ADDRESS,
       timeout: opts.timeoutMs ?? 5000,
     }, (res) => {
       const chunks = [];

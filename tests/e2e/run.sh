@@ -15,7 +15,7 @@
 # Usage: tests/e2e/run.sh [node --test options, e.g. --test-name-pattern=ticker]
 # Environment: SPOTEX_BIN_DIR [<repo>/build/release/bin], SPOTEX_E2E_KEEP=1 keeps the
 #   temporary directory (logs) after the run, SPOTEX_E2E_USERS_WAIT_S [10] how long to wait
-#   for the demo users file once the gateway answers, SPOTEX_E2E_TEST_TIMEOUT_MS [60000] per
+#   for the demo users file once the gateway answers, SPOTEX_E2E_TEST_TIMEOUT_MS [120000] per
 #   test, SPOTEX_E2E_RUN_TIMEOUT_S [420] for the whole node run (ctest allows run.sh 600 s).
 set -euo pipefail
 
@@ -24,7 +24,7 @@ REPO_ROOT="$(cd "$E2E_DIR/../.." && pwd)"
 STACK="$REPO_ROOT/scripts/stack.sh"
 BIN_DIR="${SPOTEX_BIN_DIR:-$REPO_ROOT/build/release/bin}"
 USERS_WAIT_S="${SPOTEX_E2E_USERS_WAIT_S:-10}"
-TEST_TIMEOUT_MS="${SPOTEX_E2E_TEST_TIMEOUT_MS:-60000}"
+TEST_TIMEOUT_MS="${SPOTEX_E2E_TEST_TIMEOUT_MS:-120000}"
 RUN_TIMEOUT_S="${SPOTEX_E2E_RUN_TIMEOUT_S:-420}"
 
 fail() {

@@ -70,7 +70,7 @@ class LocalBook {
   async sync() {
     await until(() => (this.buffer.length ? true : undefined), 10000, () => 'a first depth diff');
     for (let attempt = 0; ; attempt++) {
-      const snap = await (await this.api.depth({ symbol: SYMBOL, limit: 5000 })).data();
+      const snap = await (await this.api.depth({ symbol: SYMBOL, limit: 1000 })).data();
       if (snap.lastUpdateId + 1 < this.buffer[0].U) {
         assert.ok(attempt < 20, 'REST depth never caught up with the stream');
         await sleep(100);
@@ -102,7 +102,7 @@ const levels = (entries) => [...entries].map(([p, q]) => [fmt(dec(p)), fmt(dec(q
 async function assertBookMatchesRest(local, spotApi) {
   let snap;
   await until(async () => {
-    snap = await (await spotApi.depth({ symbol: SYMBOL, limit: 5000 })).data();
+    snap = await (await spotApi.depth({ symbol: SYMBOL, limit: 1000 })).data();
     return local.book && local.book.id === snap.lastUpdateId ? true : undefined;
   }, 10000, () => `local book at ${local.book?.id}, REST depth at ${snap?.lastUpdateId}`);
   assert.deepEqual(local.errors, []);

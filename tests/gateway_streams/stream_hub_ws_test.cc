@@ -123,6 +123,35 @@ TEST(StreamHubWs, ChecksumPropertyAddsCsToDepthUpdates) {
   }
 }
 
+// Trades after a bar's last periodic message still reach the stream: the tick that crosses
+// into the next bar first sends the ended bar closed (x = true) with all its trades.
+TEST(StreamHubWs, AnEndedKlineIsSentClosedWithItsLastTrades) {
+  Stack s(StreamHubConfig{});
+  Rng rng(11);
+  Client c;
+  ASSERT_FALSE(c.Connect(s.server->port(), "/ws/btcusdt@kline_1m"));
+  s.hub->Tick(kT0 + 59'000);  // the last 2-second message of the first minute is due here
+  int64_t trades = 0;
+  for (int i = 0; i < 2000 && trades < 3; ++i) {  // trade times are kT0 + 7 ms per command
+    auto ms = s.sim.Step(rng);
+    for (const auto& m : ms) trades += m.key.Name() == "btcusdt@trade" ? 1 : 0;
+    s.hub->Publish(ms);
+  }
+  ASSERT_GE(trades, 3);
+  s.hub->Tick(kT0 + 60'050);
+  const std::string closed = c.Read();
+  simdjson::dom::parser p;
+  simdjson::padded_string padded(closed);
+  simdjson::dom::element k;
+  ASSERT_EQ(p.parse(padded)["k"].get(k), simdjson::SUCCESS) << closed;
+  EXPECT_EQ(int64_t(k["t"]), kT0) << closed;
+  EXPECT_TRUE(bool(k["x"])) << closed;
+  EXPECT_GE(int64_t(k["n"]), trades) << closed;
+  const std::string current = c.Read();
+  EXPECT_NE(current.find("\"t\":" + std::to_string(kT0 + 60'000)), std::string::npos) << current;
+  EXPECT_NE(current.find("\"x\":false"), std::string::npos) << current;
+}
+
 TEST(StreamHubWs, ResumeReplaysWhatTheConnectionMissedThenLive) {
   Stack s(StreamHubConfig{StreamHistory::Limits{50, 1 << 20, 60'000}});
   Rng rng(11);

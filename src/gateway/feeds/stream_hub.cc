@@ -258,6 +258,22 @@ void StreamHub::Tick(int64_t now_ms) {
   if (last == 0) return;
   for (const auto& [key, ids] : subscribers_) {
     if (IsRealTime(key.kind)) continue;
+    if (key.kind == StreamKind::kKline) {
+      // A bar that ended since the last tick is sent once more, closed (x = true, E = its last
+      // millisecond), as Binance does: otherwise trades in the last seconds of a bar (after its
+      // last 2-second message) would never reach the stream.
+      const int64_t interval =
+          key.param == "1s" ? 1000 : MarketData::ParseInterval(key.param).value_or(0);
+      if (interval > 0 && now_ms / interval != last / interval) {
+        if (auto closed = EncodePeriodic(market_, key, now_ms / interval * interval - 1, &seconds_)) {
+          SendTo(key, Shared(closed->raw),
+                 Shared(closed->combined.empty() ? Combined(key, closed->raw) : closed->combined));
+        }
+        if (interval == 1000) continue;  // the new 1s bar is sent when it closes
+      } else if (interval == 1000) {
+        continue;
+      }
+    }
     const int64_t period = PeriodMs(key);
     if (now_ms / period == last / period) continue;
     auto m = EncodePeriodic(market_, key, now_ms, &seconds_);
