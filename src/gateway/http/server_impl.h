@@ -242,6 +242,7 @@ class WsSession : public Connection, public std::enable_shared_from_this<WsSessi
   void Read();
   void OnRead(beast::error_code ec, size_t bytes);
   void OnWrite(beast::error_code ec);
+  void SetCork(bool on);
   void OnPingTimer(beast::error_code ec);
   void OnControl(beast::websocket::frame_type kind);
   bool CountIncoming();  // false when over the rate limit (the close has begun)
@@ -267,6 +268,7 @@ class WsSession : public Connection, public std::enable_shared_from_this<WsSessi
   bool close_started_ = false;  // async_close issued
   bool close_timer_armed_ = false;
   bool finished_ = false;       // on_close delivered
+  bool corked_ = false;         // TCP_CORK set while a burst of queued messages is written
   std::optional<std::pair<uint16_t, std::string>> our_close_;  // why we close
 };
 

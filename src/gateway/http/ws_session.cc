@@ -5,6 +5,10 @@
 #include <boost/beast/websocket/rfc6455.hpp>
 #include <utility>
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+
 #include "gateway/http/server_impl.h"
 
 namespace spotex::http {
@@ -194,6 +198,7 @@ void WsSession::Pump() {
   }
   std::shared_ptr<const std::string> next;
   bool close_now = false;
+  bool more_queued = false;
   {
     std::lock_guard lock(shared_->mu);
     if (shared_->close_request.has_value() && !our_close_.has_value()) {
@@ -210,6 +215,7 @@ void WsSession::Pump() {
       shared_->queue.pop_front();
       shared_->queued_bytes -= next->size();
       shared_->kick_pending = true;
+      more_queued = !shared_->queue.empty();
     } else {
       shared_->kick_pending = false;
       close_now = our_close_.has_value();
@@ -227,6 +233,12 @@ void WsSession::Pump() {
     });
   }
   if (next != nullptr) {
+    // A burst (more messages queued behind this one) is corked, so the kernel sends it in
+    // full segments and wakes the reader once rather than once per message; the cork is
+    // pulled as soon as the queue is empty (and the kernel flushes after 200 ms regardless).
+    if (more_queued && !corked_) {
+      SetCork(true);
+    }
     writing_ = std::move(next);
     ws_.text(true);
     ws_.async_write(asio::buffer(writing_->data(), writing_->size()),
@@ -234,6 +246,9 @@ void WsSession::Pump() {
                       self->OnWrite(ec);
                     });
     return;
+  }
+  if (corked_ && accepted_ && writing_ == nullptr) {
+    SetCork(false);  // the queue is empty: what was written goes out now
   }
   if (close_now && accepted_) {
     close_started_ = true;
@@ -249,6 +264,14 @@ void WsSession::Pump() {
   // A close requested before the handshake finished waits for it: OnAccept calls Pump, which
   // sends what was queued (e.g. a listenKeyExpired) and then the close frame. A handshake that
   // never finishes ends by its own timeout (OnAccept with an error), or by the close timer.
+}
+
+void WsSession::SetCork(bool on) {
+  corked_ = on;
+  const int value = on ? 1 : 0;
+  // Best effort: a failure only costs the batching.
+  (void)::setsockopt(beast::get_lowest_layer(ws_).socket().native_handle(), IPPROTO_TCP, TCP_CORK,
+                     &value, sizeof value);
 }
 
 void WsSession::OnWrite(beast::error_code ec) {
