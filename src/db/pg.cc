@@ -1,5 +1,6 @@
 #include "db/pg.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <charconv>
 #include <cstdio>
@@ -359,6 +360,39 @@ PgExpected<PgResult> PgConnection::Check(PGresult* res) {
   if (err.message.empty()) err.message = Trimmed(PQerrorMessage(conn_));
   if (err.message.empty()) err.message = PQresStatus(PQresultStatus(res));
   return std::unexpected(std::move(err));
+}
+
+PgExpected<int64_t> PgConnection::CopyIn(const char* copy_sql, std::string_view data) {
+  SPOTEX_ASSERT(conn_ != nullptr && copy_sql != nullptr);
+  PGresult* start = PQexec(conn_, copy_sql);
+  if (start == nullptr || PQresultStatus(start) != PGRES_COPY_IN) {
+    auto r = Check(start);  // an error, or a statement that was not COPY FROM STDIN
+    if (!r) return std::unexpected(std::move(r.error()));
+    return std::unexpected(ClientError(where_ + ": not a COPY FROM STDIN statement"));
+  }
+  PQclear(start);
+  // libpq buffers what it is given; chunks bound that buffer for large batches.
+  constexpr size_t kChunkBytes = 1 << 20;
+  bool sent = true;
+  for (size_t at = 0; at < data.size() && sent; at += kChunkBytes) {
+    const size_t n = std::min(kChunkBytes, data.size() - at);
+    sent = PQputCopyData(conn_, data.data() + at, static_cast<int>(n)) == 1;
+  }
+  if (!sent) {
+    PgError err = ClientError(where_ + ": COPY: " + Trimmed(PQerrorMessage(conn_)));
+    PQputCopyEnd(conn_, "client failed to send the data");
+    while (PGresult* more = PQgetResult(conn_)) PQclear(more);
+    return std::unexpected(std::move(err));
+  }
+  if (PQputCopyEnd(conn_, nullptr) != 1) {
+    PgError err = ClientError(where_ + ": COPY end: " + Trimmed(PQerrorMessage(conn_)));
+    while (PGresult* more = PQgetResult(conn_)) PQclear(more);
+    return std::unexpected(std::move(err));
+  }
+  auto r = Check(PQgetResult(conn_));
+  while (PGresult* more = PQgetResult(conn_)) PQclear(more);
+  if (!r) return std::unexpected(std::move(r.error()));
+  return r->affected_rows();
 }
 
 PgExpected<PgResult> PgConnection::ExecParams(const char* sql, std::span<const PgParam> params) {

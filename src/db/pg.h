@@ -179,6 +179,11 @@ class PgConnection {
   // For migration files only; never for anything holding an outside value.
   [[nodiscard]] PgExpected<void> ExecScript(const std::string& sql);
 
+  // COPY ... FROM STDIN: runs `copy_sql` (a constant COPY statement, text or csv format) and
+  // streams `data` (whole rows in that format) to it. Returns the number of rows copied. A
+  // server error (bad row, constraint) comes back as the statement's PgError.
+  [[nodiscard]] PgExpected<int64_t> CopyIn(const char* copy_sql, std::string_view data);
+
   PGconn* raw() const { return conn_; }
 
  private:

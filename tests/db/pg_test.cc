@@ -167,6 +167,31 @@ TEST_F(PgTest, StatementTimeoutBoundsAStatement) {
   EXPECT_EQ(res.error().sqlstate, "57014");  // query_canceled
 }
 
+TEST_F(PgTest, CopyInStreamsRowsAndReportsBadRows) {
+  auto conn = Connect();
+  ASSERT_TRUE(conn);
+  ASSERT_TRUE(conn->Exec("CREATE TABLE c (id bigint PRIMARY KEY, name text NOT NULL)"));
+  // Text format: a tab separates columns; an escaped tab and backslash survive.
+  std::string data;
+  for (int i = 1; i <= 3000; ++i) {
+    data += std::to_string(i) + "\ta\\tb\\\\" + std::to_string(i) + "\n";  // a\tb\\<i>
+  }
+  auto n = conn->CopyIn("COPY c (id, name) FROM STDIN", data);
+  ASSERT_TRUE(n) << n.error().message;
+  EXPECT_EQ(*n, 3000);
+  auto name = conn->Exec("SELECT name FROM c WHERE id = 7");
+  ASSERT_TRUE(name);
+  EXPECT_EQ(name->Text(0, 0), "a\tb\\7");
+  // A duplicate key fails the COPY with the server's SQLSTATE; the connection stays usable.
+  auto dup = conn->CopyIn("COPY c (id, name) FROM STDIN", "1\tx\n");
+  ASSERT_FALSE(dup);
+  EXPECT_EQ(dup.error().sqlstate, db::kSqlStateUniqueViolation);
+  EXPECT_FALSE(conn->CopyIn("SELECT 1", ""));
+  auto count = conn->Exec("SELECT count(*) FROM c");
+  ASSERT_TRUE(count);
+  EXPECT_EQ(count->Int64(0, 0).value(), 3000);
+}
+
 TEST(ReadPasswordFileTest, FirstLineWithoutTrailingWhitespace) {
   auto dir = std::filesystem::temp_directory_path() / ("spotex-pw-" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir);
