@@ -9,10 +9,13 @@
 #include <thread>
 #include <vector>
 
+#include "admin/archive.h"
+#include "admin/reconcile.h"
 #include "apps/flags.h"
 #include "bus/nats.h"
 #include "config/markets.h"
 #include "core/decimal.h"
+#include "db/pg.h"
 #include "engine/reject.h"
 #include "proto/codec.h"
 #include "proto/envelope.h"
@@ -36,7 +39,15 @@ constexpr const char* kUsage =
     "  withdraw ACCOUNT ASSET AMOUNT   debit an account's free balance\n"
     "  balances ACCOUNT                an account's balances\n"
     "  snapshot                        write a snapshot now and wait for it\n"
-    "  query WORDS...                  any live-state query (docs/engine-service.md)\n";
+    "  query WORDS...                  any live-state query (docs/engine-service.md)\n"
+    "history (PostgreSQL; docs/reconcile-and-archive.md), with [--pg-host H] [--pg-port 5432]\n"
+    "  [--pg-user spotex] [--pg-dbname spotex] [--pg-password-file FILE]:\n"
+    "  reconcile [--wait-ms 10000] [--json 1]\n"
+    "                                  engine balances vs ledger and balances table; exits 1\n"
+    "                                  on any difference\n"
+    "  archive --before YYYY-MM --archive-dir DIR [--keep-detached 1]\n"
+    "                                  export closed months to DIR, verify, detach and drop\n"
+    "  unarchive --month YYYY-MM       re-attach an archived month from its files\n";
 
 // The integer value of "key": in a flat JSON answer, if present.
 std::optional<int64_t> JsonInt(const std::string& json, const std::string& key) {
@@ -242,9 +253,12 @@ class Admin {
 
 int main(int argc, char** argv) {
   apps::Flags flags;
-  if (auto err = apps::Flags::Parse(
-          argc, argv, {"nats-url", "nats-user", "nats-password-file", "shard", "timeout-ms"},
-          flags)) {
+  if (auto err =
+          apps::Flags::Parse(argc, argv,
+                             {"nats-url", "nats-user", "nats-password-file", "shard", "timeout-ms",
+                              "pg-host", "pg-port", "pg-user", "pg-dbname", "pg-password-file",
+                              "wait-ms", "json", "before", "archive-dir", "keep-detached", "month"},
+                             flags)) {
     std::fprintf(stderr, "%s\n%s", err->c_str(), kUsage);
     return 2;
   }
@@ -269,6 +283,85 @@ int main(int argc, char** argv) {
     }
     nc.password = *pw;
   }
+  const std::string& cmd0 = args[0];
+  std::optional<db::PgConnection> pg;
+  if (cmd0 == "reconcile" || cmd0 == "archive" || cmd0 == "unarchive") {
+    auto port = flags.GetInt("pg-port", 5432);
+    if (!port || *port < 1 || *port > 65535 || args.size() != 1) {
+      std::fprintf(stderr, "%s", kUsage);
+      return 2;
+    }
+    db::PgConnParams pp;
+    pp.host = flags.Get("pg-host", "127.0.0.1");
+    pp.port = static_cast<int>(*port);
+    pp.user = flags.Get("pg-user", "spotex");
+    pp.dbname = flags.Get("pg-dbname", "spotex");
+    pp.application_name = "spotex-admin";
+    pp.statement_timeout_ms = 0;  // reconcile and archive scan whole tables
+    if (auto f = flags.Get("pg-password-file"); !f.empty()) {
+      auto pw = db::ReadPasswordFile(f);
+      if (!pw) {
+        std::fprintf(stderr, "error: %s\n", pw.error().message.c_str());
+        return 2;
+      }
+      pp.password = *pw;
+    }
+    if (cmd0 != "reconcile") {
+      // archive / unarchive need no engine.
+      bool archive = cmd0 == "archive";
+      auto month = admin::ParseMonth(flags.Get(archive ? "before" : "month"));
+      if (!month) {
+        std::fprintf(stderr, "error: --%s must be a month YYYY-MM\n", archive ? "before" : "month");
+        return 2;
+      }
+      if (archive && flags.Get("archive-dir").empty()) {
+        std::fprintf(stderr, "error: archive needs --archive-dir DIR\n");
+        return 2;
+      }
+      auto conn = db::PgConnection::Connect(pp);
+      if (!conn) {
+        std::fprintf(stderr, "error: %s\n", conn.error().message.c_str());
+        return 1;
+      }
+      if (!archive) {
+        auto r = admin::Unarchive(*conn, *month);
+        if (!r) {
+          std::fprintf(stderr, "error: %s\n", r.error().c_str());
+          return 1;
+        }
+        for (const auto& t : r->tables) {
+          std::printf("unarchived %s rows=%lld from %s\n", t.partition.c_str(),
+                      static_cast<long long>(t.rows), t.path.c_str());
+        }
+        return 0;
+      }
+      admin::ArchiveOptions ao;
+      ao.dir = flags.Get("archive-dir");
+      ao.keep_detached = flags.Get("keep-detached", "0") == "1";
+      ao.shard = static_cast<uint32_t>(*shard);
+      auto r = admin::ArchiveBefore(*conn, *month, ao);
+      if (!r) {
+        std::fprintf(stderr, "error: %s\n", r.error().c_str());
+        return 1;
+      }
+      size_t tables = 0;
+      for (const auto& m : *r) {
+        for (const auto& t : m.tables) {
+          std::printf("archived %s rows=%lld sha256=%s %s\n", t.partition.c_str(),
+                      static_cast<long long>(t.rows), t.sha256.c_str(), t.path.c_str());
+          ++tables;
+        }
+      }
+      std::printf("archive months=%zu tables=%zu\n", r->size(), tables);
+      return 0;
+    }
+    auto conn = db::PgConnection::Connect(pp);
+    if (!conn) {
+      std::fprintf(stderr, "error: %s\n", conn.error().message.c_str());
+      return 1;
+    }
+    pg.emplace(std::move(*conn));
+  }
   auto client = service::CommandClient::Connect(nc, static_cast<uint32_t>(*shard));
   if (!client) {
     std::fprintf(stderr, "error: %s\n", client.error().message.c_str());
@@ -285,6 +378,32 @@ int main(int argc, char** argv) {
     return admin.Print(q);
   }
   if (cmd == "snapshot" && n == 1) return admin.Snapshot();
+  if (cmd == "reconcile") {
+    auto wait = flags.GetInt("wait-ms", 10000);
+    if (!wait || *wait < 0) {
+      std::fprintf(stderr, "error: bad --wait-ms\n");
+      return 2;
+    }
+    admin::ReconcileOptions ro;
+    ro.shard = static_cast<uint32_t>(*shard);
+    ro.wait_ms = *wait;
+    auto r = admin::Reconcile(
+        *pg,
+        [&](const std::string& q) -> std::expected<std::string, std::string> {
+          auto a = admin.Query(q, /*quiet=*/true);
+          if (!a) return std::unexpected("query '" + q + "' failed");
+          return *a;
+        },
+        ro);
+    if (!r) {
+      std::fprintf(stderr, "error: %s\n", r.error().c_str());
+      return 1;
+    }
+    std::string out =
+        flags.Get("json", "0") == "1" ? admin::FormatReportJson(*r) : admin::FormatReport(*r);
+    std::fwrite(out.data(), 1, out.size(), stdout);
+    return r->differences() == 0 ? 0 : 1;
+  }
   if ((cmd == "deposit" || cmd == "withdraw") && n == 4) {
     return admin.Transfer(cmd == "deposit", args[1], args[2], args[3]);
   }

@@ -113,6 +113,11 @@ class Engine {
   std::vector<AssetView> Assets() const;
   std::vector<SymbolView> Symbols() const;
   bool HasAccount(AccountId account) const;
+  // Every account (the fee account first), in the order they were opened: the ids at positions
+  // [from, from + limit). Accounts are never removed, so positions are stable and a caller
+  // pages through all of them with from += result.size(); one opened meanwhile comes last.
+  std::vector<AccountId> AccountsPage(size_t from, size_t limit) const;
+  size_t AccountCount() const;
   // Balances of every asset the account has touched, in asset-id order.
   std::vector<BalanceView> Balances(AccountId account) const;
   std::optional<BalanceView> Balance(AccountId account, AssetId asset) const;

@@ -38,6 +38,17 @@ std::vector<SymbolView> Engine::Symbols() const {
 
 bool Engine::HasAccount(AccountId account) const { return state_->FindAccount(account) != nullptr; }
 
+std::vector<AccountId> Engine::AccountsPage(size_t from, size_t limit) const {
+  std::vector<AccountId> out;
+  const auto& accounts = state_->accounts;
+  for (size_t i = from; i < accounts.size() && out.size() < limit; ++i) {
+    out.push_back(accounts[i].id);
+  }
+  return out;
+}
+
+size_t Engine::AccountCount() const { return state_->accounts.size(); }
+
 std::optional<BalanceView> Engine::Balance(AccountId account, AssetId asset) const {
   const uint32_t* acct = state_->FindAccount(account);
   if (acct == nullptr) return std::nullopt;

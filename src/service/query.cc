@@ -281,13 +281,13 @@ std::string Symbols(const Engine& e) {
   return out;
 }
 
-std::string Balances(const Engine& e, engine::AccountId account) {
-  if (!e.HasAccount(account)) return Error("unknown account");
-  std::string out = "{\"account\":";
+// Appends {"account":N,"balances":[...]} for an existing account.
+void AccountBalancesJson(std::string& out, const Engine& e,
+                         const std::vector<engine::AssetView>& assets, engine::AccountId account) {
+  out += "{\"account\":";
   UInt(out, account);
   out += ",\"balances\":[";
   bool first = true;
-  auto assets = e.Assets();
   for (const auto& b : e.Balances(account)) {
     if (!first) out += ',';
     first = false;
@@ -308,6 +308,41 @@ std::string Balances(const Engine& e, engine::AccountId account) {
     out += '}';
   }
   out += "]}";
+}
+
+std::string Balances(const Engine& e, engine::AccountId account) {
+  if (!e.HasAccount(account)) return Error("unknown account");
+  std::string out;
+  AccountBalancesJson(out, e, e.Assets(), account);
+  return out;
+}
+
+// One page of every account's balances: accounts at positions [from, ...) in opening order
+// (Engine::AccountsPage), at most `limit` of them and stopping after the account that brings
+// the reply to kAllBalancesReplyBytes. "seq" is the engine's last command: the page shows the
+// balances right after it. "next" is the position to ask for next, null after the last page.
+std::string AllBalances(const Engine& e, uint64_t from, size_t limit) {
+  auto assets = e.Assets();
+  std::string out = "{\"seq\":";
+  UInt(out, e.last_seq());
+  out += ",\"accounts\":[";
+  size_t taken = 0;
+  for (auto id : e.AccountsPage(from, limit)) {
+    if (taken > 0) {
+      if (out.size() >= kAllBalancesReplyBytes) break;
+      out += ',';
+    }
+    AccountBalancesJson(out, e, assets, id);
+    ++taken;
+  }
+  out += "],\"next\":";
+  uint64_t next = from + taken;
+  if (next < e.AccountCount()) {
+    UInt(out, next);
+  } else {
+    out += "null";
+  }
+  out += '}';
   return out;
 }
 
@@ -362,6 +397,15 @@ std::string AnswerQuery(const Engine& e, const ServiceStatus& status, std::strin
     auto a = account_arg(1);
     if (!a) return Error("bad account id");
     return Balances(e, *a);
+  }
+  if (q == "all_balances" && w.size() == 3) {
+    auto from = ParseInt(w[1]);
+    auto limit = ParseInt(w[2]);
+    if (!from || *from < 0) return Error("bad position");
+    if (!limit || *limit < 1 || *limit > static_cast<int64_t>(kAllBalancesLimitMax)) {
+      return Error("bad limit (1.." + std::to_string(kAllBalancesLimitMax) + ")");
+    }
+    return AllBalances(e, static_cast<uint64_t>(*from), static_cast<size_t>(*limit));
   }
   if (q == "open_orders" && (w.size() == 2 || w.size() == 3)) {
     auto a = account_arg(1);

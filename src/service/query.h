@@ -7,6 +7,9 @@
 //   assets | symbols                        the markets
 //   asset <name> | symbol <name>            one asset (id, scale) / symbol (id, scales)
 //   balances <account>                      free/locked per asset
+//   all_balances <from> <limit>             every account's balances, one page: accounts at
+//                                           positions from.. in opening order (fee account 0
+//                                           first), "next" position or null, "seq" of the state
 //   open_orders <account> [<symbol>]        open orders, order-id order
 //   order <account> <symbol> <orderId>      one open order (by id)
 //   order_by_client_id <account> <symbol> <clientOrderId>
@@ -23,6 +26,12 @@
 #include "engine/engine.h"
 
 namespace spotex::service {
+
+// Bounds of one all_balances page: at most this many accounts, and the page ends after the
+// account that brings the reply to this many bytes (so a reply stays far below NATS's 1 MiB
+// payload limit unless one account alone holds thousands of assets).
+inline constexpr size_t kAllBalancesLimitMax = 1000;
+inline constexpr size_t kAllBalancesReplyBytes = 256 * 1024;
 
 // What the service adds to the engine's own state for `status`.
 struct ServiceStatus {
