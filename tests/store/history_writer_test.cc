@@ -6,6 +6,8 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <cstdio>
+#include <cstdlib>
 #include <map>
 #include <string>
 #include <tuple>
@@ -434,6 +436,38 @@ TEST_F(HistoryWriterTest, FailedApplyLeavesPositionAndRowsUnchanged) {
   EXPECT_EQ(again->position().command_seq, pos.command_seq);
   ApplyChunks(*again, wl, 0, wl.size(), rng);
   ASSERT_NO_FATAL_FAILURE(Verify(wl));
+}
+
+
+// Throughput on demand (not a timed assertion): SPOTEX_STORE_BENCH_STEPS commands, applied in
+// chunks of SPOTEX_STORE_BENCH_CHUNK envelopes; prints events/s.
+TEST_F(HistoryWriterTest, DISABLED_Throughput) {
+  const char* steps_env = std::getenv("SPOTEX_STORE_BENCH_STEPS");
+  const char* chunk_env = std::getenv("SPOTEX_STORE_BENCH_CHUNK");
+  const size_t steps = steps_env ? std::strtoull(steps_env, nullptr, 10) : 50'000;
+  const size_t chunk = chunk_env ? std::strtoull(chunk_env, nullptr, 10) : 2'000;
+  Workload wl(9);
+  wl.Steps(steps);
+  auto w = Open();
+  ASSERT_NE(w, nullptr);
+  const auto all = wl.Envelopes();
+  size_t events = 0;
+  const auto start = std::chrono::steady_clock::now();
+  for (size_t i = 0; i < all.size(); i += chunk) {
+    const size_t n = std::min(chunk, all.size() - i);
+    auto s = w->Apply(std::span<const proto::Envelope* const>(all.data() + i, n), ++stream_seq_);
+    ASSERT_TRUE(s) << s.error().message;
+    events += s->events;
+  }
+  const double secs =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  std::printf("throughput: %zu events (%zu envelopes) in %.2f s = %.0f events/s\n", events,
+              all.size(), secs, events / secs);
+  for (const char* t : {"orders", "order_events", "trades", "fills", "ledger", "prevented_matches",
+                        "balances", "klines_1m"}) {
+    const std::string sql = std::string("SELECT count(*) FROM ") + t;
+    std::printf("  %s: %lld rows\n", t, static_cast<long long>(Scalar(sql.c_str())));
+  }
 }
 
 }  // namespace
