@@ -89,6 +89,7 @@ class PgHistoryWriter final : public HistoryWriter {
         static_cast<int64_t>(shard_));
     if (!pos) return std::unexpected(pos.error());
     if (pos->rows() == 1) {
+      has_position_row_ = true;
       position_.command_seq = static_cast<uint64_t>(pos->Int64(0, 0).value_or(0));
       position_.stream_seq = static_cast<uint64_t>(pos->Int64(0, 1).value_or(0));
       position_.events = static_cast<uint64_t>(pos->Int64(0, 2).value_or(0));
@@ -147,6 +148,7 @@ class PgHistoryWriter final : public HistoryWriter {
     stats.rows = *rows;
     // Durable: only now does the in-memory state move.
     position_ = next;
+    has_position_row_ = true;
     Commit(batch_, state_);
     for (int32_t m : batch_.months) months_.insert(m);
     return stats;
@@ -176,14 +178,28 @@ class PgHistoryWriter final : public HistoryWriter {
       if (!n) return std::unexpected(n.error());
       rows += *n;
     }
-    auto pos = conn_.Exec(
-        "INSERT INTO recorder_positions (shard, command_seq, stream_seq, events) "
-        "VALUES ($1, $2, $3, $4) ON CONFLICT (shard) DO UPDATE SET "
-        "command_seq = EXCLUDED.command_seq, stream_seq = EXCLUDED.stream_seq, "
-        "events = EXCLUDED.events, updated_at = now()",
-        static_cast<int64_t>(shard_), static_cast<int64_t>(next.command_seq),
-        static_cast<int64_t>(next.stream_seq), static_cast<int64_t>(next.events));
+    // Compare-and-set: the stored position must still be the one this writer started from,
+    // so two writers on one shard (an old recorder not yet dead) cannot both apply a batch.
+    const bool first = !has_position_row_;
+    auto pos = first
+                   ? conn_.Exec(
+                         "INSERT INTO recorder_positions (shard, command_seq, stream_seq, events) "
+                         "VALUES ($1, $2, $3, $4) ON CONFLICT (shard) DO NOTHING",
+                         static_cast<int64_t>(shard_), static_cast<int64_t>(next.command_seq),
+                         static_cast<int64_t>(next.stream_seq), static_cast<int64_t>(next.events))
+                   : conn_.Exec(
+                         "UPDATE recorder_positions SET command_seq = $2, stream_seq = $3, "
+                         "events = $4, updated_at = now() WHERE shard = $1 AND command_seq = $5 "
+                         "AND events = $6",
+                         static_cast<int64_t>(shard_), static_cast<int64_t>(next.command_seq),
+                         static_cast<int64_t>(next.stream_seq), static_cast<int64_t>(next.events),
+                         static_cast<int64_t>(position_.command_seq),
+                         static_cast<int64_t>(position_.events));
     if (!pos) return std::unexpected(pos.error());
+    if (pos->affected_rows() != 1) {
+      return std::unexpected(WriteError("the stored position of shard " + std::to_string(shard_) +
+                                        " moved since Open(): another writer?"));
+    }
     if (auto ok = tx->Commit(); !ok) return std::unexpected(ok.error());
     return rows;
   }
@@ -527,6 +543,7 @@ class PgHistoryWriter final : public HistoryWriter {
   RecorderPosition position_;
   ProjectionState state_;
   std::set<int32_t> months_;  // whose partitions are known to exist
+  bool has_position_row_ = false;  // recorder_positions has this shard's row
   bool broken_ = false;
   // Reused across Apply calls.
   std::vector<const proto::Envelope*> fresh_;

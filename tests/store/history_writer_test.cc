@@ -439,6 +439,43 @@ TEST_F(HistoryWriterTest, FailedApplyLeavesPositionAndRowsUnchanged) {
 }
 
 
+// Two writers on one shard (a recorder restarted while the old one still runs): the second
+// to apply the same run fails and changes nothing; the rows are there once.
+TEST_F(HistoryWriterTest, SecondWriterOnTheSameShardCannotApplyTwice) {
+  Workload wl(6);
+  wl.Steps(200);
+  auto a = Open();
+  auto b = Open();
+  ASSERT_NE(a, nullptr);
+  ASSERT_NE(b, nullptr);
+  const auto all = wl.Envelopes();
+  const size_t half = all.size() / 2;
+  std::span<const proto::Envelope* const> first(all.data(), half);
+  ASSERT_TRUE(a->Apply(first, 1));
+  const std::string after_a = Fingerprint();
+  EXPECT_FALSE(b->Apply(first, 1));
+  EXPECT_EQ(Fingerprint(), after_a);
+  // A batch that writes no uniquely keyed row (a rejected command only moves the position)
+  // is refused by the position's compare-and-set.
+  auto c = Open();
+  ASSERT_NE(c, nullptr);
+  std::span<const proto::Envelope* const> rest(all.data() + half, all.size() - half);
+  ASSERT_TRUE(a->Apply(rest, 2));
+  const std::string after_rest = Fingerprint();
+  const proto::Envelope* rejected = nullptr;
+  for (const proto::Envelope* env : rest) {
+    if (env->header().code != engine::RejectCode::kNone && env->header().event_count == 1) {
+      rejected = env;
+    }
+  }
+  ASSERT_NE(rejected, nullptr);
+  auto refused = c->Apply(std::span<const proto::Envelope* const>(&rejected, 1), 3);
+  ASSERT_FALSE(refused);
+  EXPECT_NE(refused.error().message.find("another writer"), std::string::npos)
+      << refused.error().message;
+  EXPECT_EQ(Fingerprint(), after_rest);
+}
+
 // Throughput on demand (not a timed assertion): SPOTEX_STORE_BENCH_STEPS commands, applied in
 // chunks of SPOTEX_STORE_BENCH_CHUNK envelopes; prints events/s.
 TEST_F(HistoryWriterTest, DISABLED_Throughput) {
