@@ -107,31 +107,44 @@ TEST(RecorderCrashTest, SigkillMidBatchRepeatedlyLosesAndDuplicatesNothing) {
   // Small runs: most of the recorder's time is inside a transaction, where the kills land.
   const std::vector<std::string> flags = {"--max-batch-events", "150", "--max-batch-delay-ms", "5"};
   stack.StartRecorder(flags);
-  const uint64_t chunk = std::max<uint64_t>(100, all.size() / (kills + 1));
-  uint64_t killed = 0;
-  for (uint64_t begin = 0; begin < all.size(); begin += chunk) {
+  // The killer: each life of the recorder commits at least once (so it makes progress and is
+  // busy writing), then dies at a random moment within the next 0.4 s; sometimes the restart waits,
+  // so that it comes back behind a backlog. The load flows meanwhile. The killer alone uses the
+  // database connection until it is joined.
+  uint64_t killed = 0, stuck = 0;
+  std::thread killer([&] {
+    for (uint64_t k = 0; k < kills; ++k) {
+      const uint64_t from = stack.ReadPosition().command_seq;
+      auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+      while (stack.ReadPosition().command_seq == from &&
+             std::chrono::steady_clock::now() < deadline) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(2));
+      }
+      if (stack.ReadPosition().command_seq == from) ++stuck;
+      std::this_thread::sleep_for(std::chrono::milliseconds(rng() % 400));
+      int status = stack.StopRecorder(SIGKILL);
+      EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL)
+          << "the recorder exited by itself: " << status << "\n"
+          << stack.recorder_log();
+      ++killed;
+      std::this_thread::sleep_for(std::chrono::milliseconds(rng() % 2 == 0 ? 0 : rng() % 400));
+      stack.StartRecorder(flags);
+    }
+  });
+  // Paced load (about 4,000 commands/s), so that the kills happen while commands flow.
+  bool sent = true;
+  const size_t kChunk = 200;
+  for (size_t begin = 0; begin < all.size() && sent; begin += kChunk) {
     std::vector<std::vector<std::byte>> part(
         all.begin() + static_cast<ptrdiff_t>(begin),
-        all.begin() + static_cast<ptrdiff_t>(std::min<uint64_t>(all.size(), begin + chunk)));
-    // Kill while this chunk flows: a thread picks the moment.
-    std::thread killer;
-    if (killed < kills) {
-      killer = std::thread([&stack, &rng, &flags] {
-        std::this_thread::sleep_for(std::chrono::milliseconds(20 + rng() % 300));
-        int status = stack.StopRecorder(SIGKILL);
-        EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL)
-            << "the recorder exited by itself: " << status << "\n"
-            << stack.recorder_log();
-        // Sometimes a pause, so that it restarts behind a backlog.
-        std::this_thread::sleep_for(std::chrono::milliseconds(rng() % 2 == 0 ? 0 : rng() % 400));
-        stack.StartRecorder(flags);
-      });
-      ++killed;
-    }
-    bool sent = stack.SubmitAll(part, "rc" + std::to_string(begin) + ":");
-    if (killer.joinable()) killer.join();
-    ASSERT_TRUE(sent) << "commands not answered";
+        all.begin() + static_cast<ptrdiff_t>(std::min(all.size(), begin + kChunk)));
+    auto t0 = std::chrono::steady_clock::now();
+    sent = stack.SubmitAll(part, "rc" + std::to_string(begin) + ":");
+    std::this_thread::sleep_until(t0 + std::chrono::milliseconds(50));
   }
+  killer.join();
+  ASSERT_TRUE(sent) << "commands not answered";
+  EXPECT_EQ(stuck, 0u) << "a life of the recorder committed nothing\n" << stack.recorder_log();
   ASSERT_TRUE(stack.WaitEngineCaughtUp(60000));
   const uint64_t last = stack.CommandLast();
   ASSERT_TRUE(stack.WaitPosition(last, 120000))
