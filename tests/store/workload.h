@@ -1,9 +1,10 @@
 // A seeded random workload through a real in-process engine, kept as the event envelopes the
 // engine service would publish: assets and symbols listed, accounts opened and funded, default
 // fees, then LIMIT (some icebergs), IOC, MARKET (by quantity and by quote quantity), stop and
-// stop-limit orders, cancels, amendments, OCOs, deposits and withdrawals, a halt and resume,
-// with random self-trade-prevention modes so that some matches are prevented. The clock starts
-// 15 minutes before a month boundary so that the rows span two monthly partitions.
+// stop-limit orders, cancels, cancel-replaces, amendments, OCOs, cancel-alls, deposits and
+// withdrawals, a halt and resume, with random self-trade-prevention modes so that some matches
+// are prevented. The clock starts 10 minutes before a month boundary and advances 0.3 s per
+// command on average, so that a few thousand commands span two monthly partitions.
 #pragma once
 
 #include <gtest/gtest.h>
@@ -19,7 +20,7 @@
 
 namespace spotex::store::test {
 
-inline constexpr int64_t kT0 = 1'769'903'100'000;  // 2026-01-31T23:45:00Z
+inline constexpr int64_t kT0 = 1'769'903'400'000;  // 2026-01-31T23:50:00Z
 inline constexpr int kAccounts = 5;
 inline constexpr int kSymbols = 2;
 
@@ -145,6 +146,17 @@ class Workload {
         }
         engine::CancelOrder c;
         c.ref = engine::OrderRef{account, symbol, o.order_id, {}};
+        if (r < 60) {  // cancel-replace; ALLOW_FAILURE keeps the cancel when the order fails
+          engine::CancelReplace cr;
+          cr.cancel = c;
+          cr.order = o.order_list_id < 0 ? Replacement(o) : engine::NewOrder{};
+          cr.order.account = account;
+          cr.order.symbol = symbol;
+          cr.mode = rng_.Below(2) == 0 ? engine::CancelReplaceMode::kAllowFailure
+                                       : engine::CancelReplaceMode::kStopOnFailure;
+          Run(cr);
+          return;
+        }
         Run(c);
         return;
       }
@@ -207,6 +219,18 @@ class Workload {
       o.stop_price = engine::Price{(mid - sign * (1 + rng_.Below(4))) * 100'000'000};
     }
     Run(engine::PlaceOrder{o});
+  }
+
+  // A LIMIT order like `o` at a nearby price (sometimes an invalid one: zero quantity).
+  engine::NewOrder Replacement(const engine::OrderView& o) {
+    engine::NewOrder n;
+    n.side = o.side;
+    n.type = engine::OrderType::kLimit;
+    n.tif = engine::TimeInForce::kGtc;
+    n.price = engine::Price{o.price.v + (rng_.Below(3) - 1) * 100'000'000};
+    n.qty = engine::Qty{rng_.Below(4) == 0 ? 0 : o.qty.v};
+    Cid(n.client_order_id);
+    return n;
   }
 
   // A SELL OCO around the last price: LIMIT_MAKER above, STOP_LOSS_LIMIT below (or a BUY one
