@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The local Spotex stack: NATS JetStream, PostgreSQL 15, Redis 7 and the engine service, run as
+# The local Spotex stack: NATS JetStream, PostgreSQL 15, Redis 7, the engine service, the history
+# recorder and the gateway, run as
 # ordinary processes whose data, logs, pid files, sockets and secrets all live under one
 # directory ($SPOTEX_VAR, default <repo>/var). Nothing system-wide, no systemd.
 #
@@ -23,6 +24,9 @@
 #   SPOTEX_GATEWAY_PORT [8080]          the public HTTP API on 127.0.0.1
 #   SPOTEX_GATEWAY_ARGS []              extra spotex-gateway flags, split on spaces (e.g. the
 #                                       rate limits for a benchmark: --weight-per-minute N)
+#   SPOTEX_RECORDER_METRICS_PORT [0]    spotex-recorder's Prometheus /metrics on 127.0.0.1
+#                                       (0 = not served; docs/recorder.md)
+#   SPOTEX_RECORDER_ARGS []             extra spotex-recorder flags, split on spaces
 #     nats-server's Go garbage collector: collect only near the memory limit. Its default
 #     (GOGC=100) collects about once a second under load, each pass taking 40-280 ms of the
 #     two cores, which set the command log's p99 (docs/PERFORMANCE.md, "Command log").
@@ -35,7 +39,7 @@
 set -euo pipefail
 set +m # background children stay in our process group, so `setsid` never forks
 
-readonly kComponents=(nats postgres redis engine gateway)
+readonly kComponents=(nats postgres redis engine recorder gateway)
 readonly kNatsUser=spotex
 readonly kPgRole=spotex
 readonly kPgDatabase=spotex
@@ -60,6 +64,10 @@ init_config() {
   PG_PORT="${SPOTEX_PG_PORT:-5432}"
   REDIS_PORT="${SPOTEX_REDIS_PORT:-6379}"
   GATEWAY_PORT="${SPOTEX_GATEWAY_PORT:-8080}"
+  RECORDER_METRICS_PORT="${SPOTEX_RECORDER_METRICS_PORT:-0}"
+  if ! [[ "$RECORDER_METRICS_PORT" =~ ^[0-9]+$ ]] || ((RECORDER_METRICS_PORT > 65535)); then
+    die "bad port: '$RECORDER_METRICS_PORT'"
+  fi
   PG_BINDIR="${SPOTEX_PG_BINDIR:-/usr/lib/postgresql/15/bin}"
   BIN_DIR="${SPOTEX_BIN_DIR:-$REPO_ROOT/build/release/bin}"
   MARKETS="${SPOTEX_MARKETS:-$REPO_ROOT/etc/markets.toml}"
@@ -107,6 +115,7 @@ init_paths() {
   chmod 0700 "$SECRETS_DIR"
   ENGINE_BIN="$BIN_DIR/spotex-engine"
   GATEWAY_BIN="$BIN_DIR/spotex-gateway"
+  RECORDER_BIN="$BIN_DIR/spotex-recorder"
   ADMIN_BIN="$BIN_DIR/spotex-admin"
   MIGRATE_BIN="$BIN_DIR/spotex-migrate"
   NATS_CLIENT_ARGS=(--nats-url "nats://127.0.0.1:$NATS_PORT" --nats-user "$kNatsUser"
@@ -154,6 +163,7 @@ component_program() {
     redis) echo redis-server ;;
     engine) echo spotex-engine ;;
     gateway) echo spotex-gateway ;;
+    recorder) echo spotex-recorder ;;
   esac
 }
 component_marker() {
@@ -163,6 +173,7 @@ component_marker() {
     redis) echo "$REDIS_DIR/redis.conf" ;;
     engine) echo "$ENGINE_DIR" ;;
     gateway) echo "--port $GATEWAY_PORT" ;;
+    recorder) echo "--pg-password-file $SECRETS_DIR/pg-password" ;;
   esac
 }
 
@@ -609,6 +620,52 @@ start_engine() {
 }
 
 # ---------------------------------------------------------------------------------------------
+# The history recorder (EVT_0 -> PostgreSQL), once built: after the migrations (it needs the
+# schema) and the engine (which creates the event stream).
+
+# Healthy once it answers /metrics when it serves them; otherwise once alive for 1 s.
+recorder_healthy() {
+  if ((RECORDER_METRICS_PORT > 0)); then
+    curl -fsS --max-time 2 "http://127.0.0.1:$RECORDER_METRICS_PORT/metrics" >/dev/null
+  else
+    sleep 1
+    running_pid recorder >/dev/null
+  fi
+}
+
+start_recorder() {
+  local pid metrics=()
+  if [ ! -x "$RECORDER_BIN" ]; then
+    note "recorder: not built ($RECORDER_BIN missing), not started"
+    return 0
+  fi
+  if [ ! -x "$MIGRATE_BIN" ]; then
+    note "recorder: not started (the schema is not migrated: $MIGRATE_BIN missing)"
+    return 0
+  fi
+  if pid="$(running_pid recorder)"; then
+    note "recorder: already running (pid $pid)"
+    return 0
+  fi
+  if ((RECORDER_METRICS_PORT > 0)); then
+    require_ports_free recorder "$RECORDER_METRICS_PORT"
+    metrics=(--metrics-port "$RECORDER_METRICS_PORT")
+  fi
+  spawn recorder "$SPOTEX_VAR" "$RECORDER_BIN" --shard 0 "${NATS_CLIENT_ARGS[@]}" \
+    --pg-host 127.0.0.1 --pg-port "$PG_PORT" --pg-user "$kPgRole" --pg-dbname "$kPgDatabase" \
+    --pg-password-file "$SECRETS_DIR/pg-password" "${metrics[@]}" ${SPOTEX_RECORDER_ARGS:-}
+  pid="$(<"$(pid_file recorder)")"
+  if ((RECORDER_METRICS_PORT > 0)); then
+    echo "EVT_0 -> postgres (metrics http://127.0.0.1:$RECORDER_METRICS_PORT/metrics)" \
+      >"$(addr_file recorder)"
+  else
+    echo "EVT_0 -> postgresql://127.0.0.1:$PG_PORT/$kPgDatabase" >"$(addr_file recorder)"
+  fi
+  wait_healthy recorder "$pid" recorder_healthy
+  note "recorder: started (pid $pid)"
+}
+
+# ---------------------------------------------------------------------------------------------
 # The gateway (public HTTP API), once built: after the engine, whose markets it reads.
 
 gateway_healthy() {
@@ -683,6 +740,7 @@ cmd_up() {
   migrate_postgres
   start_redis
   start_engine
+  start_recorder
   start_gateway
   lock_release
   cmd_status || true
@@ -747,6 +805,9 @@ cmd_status() {
     elif [ "$name" = gateway ] && [ ! -x "$GATEWAY_BIN" ]; then
       state="-"
       addr="(not built: $GATEWAY_BIN)"
+    elif [ "$name" = recorder ] && [ ! -x "$RECORDER_BIN" ]; then
+      state="-"
+      addr="(not built: $RECORDER_BIN)"
     else
       state="down"
       addr="-"
@@ -785,6 +846,7 @@ cmd_run() {
     for name in "${kComponents[@]}"; do
       [ "$name" != engine ] || [ -x "$ENGINE_BIN" ] || continue
       [ "$name" != gateway ] || [ -x "$GATEWAY_BIN" ] || continue
+      [ "$name" != recorder ] || [ -x "$RECORDER_BIN" ] || continue
       if running_pid "$name" >/dev/null; then
         reported[$name]=""
       elif [ -z "${reported[$name]:-}" ]; then

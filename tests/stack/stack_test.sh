@@ -13,6 +13,9 @@ BIN_DIR="${SPOTEX_BIN_DIR:-$REPO_ROOT/build/release/bin}"
 COMPONENTS=(nats postgres redis)
 [ ! -x "$BIN_DIR/spotex-engine" ] || COMPONENTS+=(engine)
 [ ! -x "$BIN_DIR/spotex-gateway" ] || COMPONENTS+=(gateway)
+# The recorder runs once it and the migrator (its schema) are built.
+[ ! -x "$BIN_DIR/spotex-recorder" ] || [ ! -x "$BIN_DIR/spotex-migrate" ] ||
+  COMPONENTS+=(recorder)
 
 fail() {
   echo "FAIL: $*" >&2
@@ -169,6 +172,22 @@ check_gateway() {
   pass "gateway: ping and exchangeInfo on 127.0.0.1:$SPOTEX_GATEWAY_PORT"
 }
 
+# The engine's market set-up commands reach PostgreSQL through the recorder.
+check_recorder() {
+  [[ " ${COMPONENTS[*]} " == *" recorder "* ]] || return 0
+  local password out=""
+  password="$(cat "$SPOTEX_SECRETS_DIR/pg-password")"
+  for _ in $(seq 150); do
+    out="$(PGPASSWORD="$password" "$PG_BINDIR/psql" -X -At -h 127.0.0.1 -p "$SPOTEX_PG_PORT" \
+      -U spotex -d spotex -c "SELECT (SELECT count(*) FROM recorder_positions WHERE shard = 0
+        AND command_seq > 0) || ':' || (SELECT count(*) FROM symbols)" 2>/dev/null)" || true
+    [[ "$out" =~ ^1:[1-9] ]] && break
+    sleep 0.2
+  done
+  [[ "$out" =~ ^1:[1-9] ]] || fail "recorder: no position or symbols in PostgreSQL ($out)"
+  pass "recorder: the engine's symbols are in PostgreSQL"
+}
+
 check_all_gone() {
   local c port pid
   for c in "${COMPONENTS[@]}"; do
@@ -222,6 +241,7 @@ main() {
   check_postgres
   check_redis
   check_engine
+  check_recorder
   check_gateway
   [ "$(stat -c %a "$SPOTEX_SECRETS_DIR")" = 700 ] || fail "secrets dir not 0700"
   [ "$(stat -c %a "$SPOTEX_SECRETS_DIR/nats-password")" = 600 ] || fail "secret not 0600"
