@@ -122,6 +122,11 @@ class PgHistoryWriter final : public HistoryWriter {
   db::PgExpected<WriteStats> Apply(std::span<const proto::Envelope* const> envelopes,
                                    uint64_t stream_seq) override {
     if (broken_) return std::unexpected(WriteError("an earlier Apply failed; re-open"));
+    if (envelopes.size() > kApplyEnvelopesMax) {
+      return std::unexpected(WriteError(std::to_string(envelopes.size()) +
+                                        " envelopes in one Apply; the most is " +
+                                        std::to_string(kApplyEnvelopesMax)));
+    }
     WriteStats stats;
     fresh_.clear();
     uint64_t last_seq = position_.command_seq;

@@ -30,6 +30,10 @@
 
 namespace spotex::store {
 
+// The most envelopes one Apply() takes (its rows are held in memory until COMMIT); a caller
+// with more splits them.
+inline constexpr size_t kApplyEnvelopesMax = 200'000;
+
 struct RecorderPosition {
   uint64_t command_seq = 0;  // last command whose envelope is applied (0: none)
   uint64_t stream_seq = 0;   // EVT_<shard> message that carried it
@@ -55,7 +59,8 @@ class HistoryWriter {
   virtual const RecorderPosition& position() const = 0;
 
   // Applies `envelopes` (consecutive commands in seq order, as the stream carries them) and
-  // moves the position to (last envelope's seq, stream_seq) in one transaction. On an error
+  // moves the position to (last envelope's seq, stream_seq) in one transaction; at most
+  // kApplyEnvelopesMax envelopes (more is an error that changes nothing). On an error
   // nothing is applied, position() is unchanged, and the writer must be re-opened (the
   // connection may be broken); the caller then resumes after position().
   [[nodiscard]] virtual db::PgExpected<WriteStats> Apply(
