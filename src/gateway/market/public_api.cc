@@ -52,6 +52,33 @@ void Serve(http::Request&& req, http::Responder respond,
   respond(std::move(r));
 }
 
+// Like Serve, for handlers that may hand their work to the history store's threads.
+void ServeAnswer(http::Request&& req, http::Responder respond, HistoryStore* store,
+                 const std::function<PublicApi::Answer(Params&)>& body) {
+  auto params = Params::FromRequest(req);
+  if (!params) {
+    respond(Fail(params.error()));
+    return;
+  }
+  PublicApi::Answer a = body(*params);
+  if (a.later || a.now.status == 200) {
+    if (auto all = params->CheckAllRead(); !all) {
+      respond(Fail(all.error()));
+      return;
+    }
+  }
+  if (!a.later) {
+    respond(std::move(a.now));
+    return;
+  }
+  auto shared = std::make_shared<http::Responder>(std::move(respond));
+  if (store == nullptr || !store->Submit([shared, later = std::move(a.later)] {
+        shared->Send(later());
+      })) {
+    shared->Send(Fail(http::errors::ServerBusy()));
+  }
+}
+
 // The `limit` parameter: default, and Binance's clamp to the maximum... except that a value
 // outside [1, max] is an error.
 std::expected<size_t, Error> Limit(Params& p, int64_t def, int64_t max) {
@@ -82,10 +109,16 @@ void PublicApi::Register(http::Router& router) {
   add("/api/v3/exchangeInfo", [this](Params& p) { return ExchangeInfo(p); });
   add("/api/v3/depth", [this](Params& p) { return Depth(p); });
   add("/api/v3/trades", [this](Params& p) { return Trades(p, false); });
-  add("/api/v3/aggTrades", [this](Params& p) { return Trades(p, true); });
-  add("/api/v3/historicalTrades", [this](Params& p) { return HistoricalTrades(p); });
-  add("/api/v3/klines", [this](Params& p) { return Klines(p); });
-  add("/api/v3/uiKlines", [this](Params& p) { return Klines(p); });
+  auto add_answer = [&](const char* path, std::function<Answer(Params&)> fn) {
+    auto handler = [this, fn = std::move(fn)](http::Request&& req, http::Responder respond) {
+      ServeAnswer(std::move(req), std::move(respond), store_, fn);
+    };
+    (void)router.Add(M::kGet, path, handler);
+  };
+  add_answer("/api/v3/aggTrades", [this](Params& p) { return AggTrades(p); });
+  add_answer("/api/v3/historicalTrades", [this](Params& p) { return HistoricalTradesAnswer(p); });
+  add_answer("/api/v3/klines", [this](Params& p) { return KlinesAnswer(p); });
+  add_answer("/api/v3/uiKlines", [this](Params& p) { return KlinesAnswer(p); });
   add("/api/v3/avgPrice", [this](Params& p) { return AvgPrice(p); });
   add("/api/v3/ticker/24hr", [this](Params& p) { return Ticker(p, 0); });
   add("/api/v3/ticker", [this](Params& p) { return Ticker(p, 1); });
@@ -199,6 +232,176 @@ Response PublicApi::Klines(Params& p) {
   if (!limit) return Fail(limit.error());
   auto out = market_.Klines(*symbol, *interval, start->value_or(0), end->value_or(0), *limit);
   return out ? Response::Json(200, std::move(*out)) : Fail(InvalidSymbol());
+}
+
+std::optional<SymbolRecord> PublicApi::Symbol(std::string_view name) const {
+  std::lock_guard lock(mu_);
+  for (const auto& r : symbols_) {
+    if (r.info.name == name) return r;
+  }
+  return std::nullopt;
+}
+
+PublicApi::Answer PublicApi::AggTrades(Params& p) {
+  if (store_ == nullptr || !(p.Has("fromId") || p.Has("startTime") || p.Has("endTime"))) {
+    return Answer{Trades(p, true), {}};
+  }
+  auto symbol = p.GetString("symbol");
+  if (!symbol) return Answer{Fail(symbol.error()), {}};
+  auto limit = Limit(p, 500, 1000);
+  if (!limit) return Answer{Fail(limit.error()), {}};
+  HistoryPage page;
+  page.limit = *limit;
+  auto from = p.GetOptionalLong("fromId");
+  if (!from) return Answer{Fail(from.error()), {}};
+  auto start = p.GetOptionalLong("startTime");
+  if (!start) return Answer{Fail(start.error()), {}};
+  auto end = p.GetOptionalLong("endTime");
+  if (!end) return Answer{Fail(end.error()), {}};
+  page.from_id = *from;
+  page.start_ms = *start;
+  page.end_ms = *end;
+  if (page.from_id && (page.start_ms || page.end_ms)) {
+    return Answer{Fail(Error{-1128, "Combination of optional parameters invalid.", 400}), {}};
+  }
+  if (page.start_ms && page.end_ms && *page.end_ms < *page.start_ms) {
+    return Answer{Fail(Error{-1128, "Combination of optional parameters invalid.", 400}), {}};
+  }
+  auto rec = Symbol(*symbol);
+  if (!rec) return Answer{Fail(InvalidSymbol()), {}};
+  HistoryStore* store = store_;
+  const SymbolInfo info = rec->info;
+  return Answer{{}, [store, info, page] {
+                  auto aggs = store->AggTrades(info.id, page);
+                  if (!aggs) return Fail(http::errors::Unknown());
+                  return Response::Json(200,
+                                        AggTradesJson(*aggs, info.base_scale, info.quote_scale));
+                }};
+}
+
+PublicApi::Answer PublicApi::HistoricalTradesAnswer(Params& p) {
+  if (store_ == nullptr || !p.Has("fromId")) {
+    return Answer{HistoricalTrades(p), {}};
+  }
+  auto symbol = p.GetString("symbol");
+  if (!symbol) return Answer{Fail(symbol.error()), {}};
+  auto limit = Limit(p, 500, 1000);
+  if (!limit) return Answer{Fail(limit.error()), {}};
+  auto from_id = p.GetOptionalLong("fromId");
+  if (!from_id) return Answer{Fail(from_id.error()), {}};
+  bool not_held = false;
+  auto out = market_.TradesFrom(*symbol, from_id->value_or(0), *limit, not_held);
+  if (!out) return Answer{Fail(InvalidSymbol()), {}};
+  // Memory answers when it holds the trade from_id itself; otherwise (older than memory, or
+  // memory empty since the gateway started) PostgreSQL does.
+  if (!not_held && out->starts_with("[{\"id\":" + std::to_string(from_id->value_or(0)) + ",")) {
+    return Answer{Response::Json(200, std::move(*out)), {}};
+  }
+  auto rec = Symbol(*symbol);
+  if (!rec) return Answer{Fail(InvalidSymbol()), {}};
+  HistoryStore* store = store_;
+  const SymbolInfo info = rec->info;
+  const int64_t from = from_id->value_or(0);
+  const size_t n = *limit;
+  return Answer{{}, [store, info, from, n] {
+                  auto trades = store->PublicTrades(info.id, from, n);
+                  if (!trades) return Fail(http::errors::Unknown());
+                  return Response::Json(
+                      200, PublicTradesJson(*trades, info.base_scale, info.quote_scale));
+                }};
+}
+
+PublicApi::Answer PublicApi::KlinesAnswer(Params& p) {
+  if (store_ == nullptr) return Answer{Klines(p), {}};
+  auto symbol = p.GetString("symbol");
+  if (!symbol) return Answer{Fail(symbol.error()), {}};
+  auto interval_text = p.GetString("interval");
+  if (!interval_text) return Answer{Fail(interval_text.error()), {}};
+  auto interval = MarketData::ParseInterval(*interval_text);
+  if (!interval) return Answer{Fail(Error{-1120, "Invalid interval.", 400}), {}};
+  auto start = p.GetOptionalLong("startTime");
+  if (!start) return Answer{Fail(start.error()), {}};
+  auto end = p.GetOptionalLong("endTime");
+  if (!end) return Answer{Fail(end.error()), {}};
+  if (auto tz = p.GetOptionalString("timeZone"); tz && *tz != "0" && *tz != "+00:00") {
+    return Answer{Fail(Error{-1130, "Data sent for parameter 'timeZone' is not valid.", 400}),
+                  {}};
+  }
+  auto limit = Limit(p, 500, 1000);
+  if (!limit) return Answer{Fail(limit.error()), {}};
+  if (*interval <= 0) {
+    // Calendar months: memory only (as before).
+    auto out = market_.Klines(*symbol, *interval, start->value_or(0), end->value_or(0), *limit);
+    return Answer{out ? Response::Json(200, std::move(*out)) : Fail(InvalidSymbol()), {}};
+  }
+  auto rec = Symbol(*symbol);
+  if (!rec) return Answer{Fail(InvalidSymbol()), {}};
+  const SymbolRecord r = *rec;
+  const int64_t iv = *interval, s = start->value_or(0), e = end->value_or(0);
+  const size_t n = *limit;
+  return Answer{{}, [this, r, iv, s, e, n] { return KlinesFromStore(r, iv, s, e, n); }};
+}
+
+// PostgreSQL's bars, the recorder's last minutes completed from memory: for each of the last
+// kRecentMinutes minutes the version with more trades (memory's or PostgreSQL's) counts.
+Response PublicApi::KlinesFromStore(const SymbolRecord& symbol, int64_t interval_ms,
+                                    int64_t start_ms, int64_t end_ms, size_t limit) {
+  constexpr int64_t kMinute = 60'000, kRecentMinutes = 5;
+  const SymbolInfo& info = symbol.info;
+  const int64_t now = clock_();
+  const int64_t from = start_ms > 0 ? KlineStart(start_ms, interval_ms) : 0;
+  const int64_t to = end_ms > 0 ? KlineStart(end_ms, interval_ms) + interval_ms : INT64_MAX;
+  const int64_t cutoff = std::max(from, KlineStart(now, kMinute) - kRecentMinutes * kMinute);
+  auto bars = store_->Bars(info.id, interval_ms, from, std::min(to, cutoff), limit, start_ms > 0);
+  if (!bars) return Fail(http::errors::Unknown());
+  if (to > cutoff) {
+    auto minutes = store_->Bars(info.id, kMinute, cutoff, to, 2 * kRecentMinutes, true);
+    if (!minutes) return Fail(http::errors::Unknown());
+    for (int64_t m = cutoff; m < std::min(to, now + 1); m += kMinute) {
+      BarRecord pick;
+      for (const auto& b : *minutes) {
+        if (b.open_time_ms == m) pick = b;
+      }
+      if (auto k = market_.CurrentKline(info.name, kMinute, m); k && k->trades > pick.trades) {
+        pick = BarRecord{m,         k->open,         k->high,
+                         k->low,    k->close,        k->volume,
+                         k->quote_volume, k->taker_buy_volume, k->taker_buy_quote,
+                         k->trades, k->first_id,     k->last_id};
+      }
+      if (pick.trades == 0) continue;
+      const int64_t open = KlineStart(m, interval_ms);
+      if (!bars->empty() && bars->back().open_time_ms == open) {
+        BarRecord& x = bars->back();
+        x.high = std::max(x.high, pick.high);
+        x.low = std::min(x.low, pick.low);
+        x.close = pick.close;
+        x.volume += pick.volume;
+        x.quote_volume += pick.quote_volume;
+        x.taker_buy_volume += pick.taker_buy_volume;
+        x.taker_buy_quote += pick.taker_buy_quote;
+        x.trades += pick.trades;
+        x.last_id = pick.last_id;
+      } else {
+        pick.open_time_ms = open;
+        bars->push_back(pick);
+      }
+    }
+  }
+  std::optional<int64_t> prev_close;
+  if (start_ms > 0) {
+    auto prev = store_->CloseBefore(info.id, from);
+    if (!prev) return Fail(http::errors::Unknown());
+    prev_close = *prev;
+  }
+  bool fill_to_end = false;
+  if (end_ms > 0 && to != INT64_MAX) {
+    auto later = store_->AnyBarFrom(info.id, to);
+    if (!later) return Fail(http::errors::Unknown());
+    fill_to_end = *later;
+  }
+  auto out = FillKlines(std::move(*bars), prev_close, interval_ms, start_ms, end_ms, limit,
+                        fill_to_end);
+  return Response::Json(200, KlinesJson(out, interval_ms, info.base_scale, info.quote_scale));
 }
 
 Response PublicApi::AvgPrice(Params& p) {

@@ -2,6 +2,12 @@
 // exchangeInfo, depth, trades, historicalTrades, aggTrades, klines, uiKlines, avgPrice, ticker/24hr, ticker,
 // ticker/price, ticker/bookTicker. Answered from the gateway's memory (MarketData and the
 // symbol list read from the engine); no request reaches the engine.
+//
+// With a history store (SetHistory; issue 6 §2, docs/history-queries.md) the requests that
+// reach beyond memory are answered from PostgreSQL on the store's threads: aggTrades with
+// fromId/startTime/endTime, historicalTrades with a fromId older than memory holds, and klines
+// (PostgreSQL's one-minute bars, with the last few minutes taken from memory when it has more
+// trades, since the recorder lags the engine a little).
 #pragma once
 
 #include <functional>
@@ -10,6 +16,7 @@
 #include <vector>
 
 #include "gateway/http/params.h"
+#include "gateway/history/history_store.h"
 #include "gateway/http/router.h"
 #include "gateway/market/engine_json.h"
 #include "gateway/market/market_data.h"
@@ -27,10 +34,28 @@ class PublicApi {
   // The limits exchangeInfo announces (call before Register).
   void SetAnnouncedLimits(AnnouncedLimits limits) { limits_ = limits; }
 
+  // The PostgreSQL history for requests beyond memory (call before Register); null = none.
+  // The store must outlive this API.
+  void SetHistory(HistoryStore* store) { store_ = store; }
+
   // Adds every route to `router`.
   void Register(http::Router& router);
 
+  // What a handler answers: `now`, or (when `later` is set) the answer `later` computes on the
+  // history store's threads.
+  struct Answer {
+    http::Response now;
+    std::function<http::Response()> later;
+  };
+
  private:
+  std::optional<SymbolRecord> Symbol(std::string_view name) const;
+  Answer AggTrades(http::Params& p);
+  Answer HistoricalTradesAnswer(http::Params& p);
+  Answer KlinesAnswer(http::Params& p);
+  http::Response KlinesFromStore(const SymbolRecord& symbol, int64_t interval_ms,
+                                 int64_t start_ms, int64_t end_ms, size_t limit);
+
   http::Response ExchangeInfo(http::Params& p);
   http::Response Depth(http::Params& p);
   http::Response Trades(http::Params& p, bool agg);
@@ -44,6 +69,7 @@ class PublicApi {
   mutable std::mutex mu_;
   std::vector<SymbolRecord> symbols_;
   AnnouncedLimits limits_;
+  HistoryStore* store_ = nullptr;
 };
 
 }  // namespace spotex::gateway

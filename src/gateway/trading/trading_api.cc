@@ -370,6 +370,16 @@ class TradingApi::Impl : public std::enable_shared_from_this<Impl> {
   void Account(Params& p, const Caller& c, const P& done);
   void MyTrades(Params& p, const Caller& c, const P& done);
   void AllOrders(Params& p, const Caller& c, const P& done);
+  void MyPreventedMatches(Params& p, const Caller& c, const P& done);
+
+  // Runs `work` with the history store on one of its threads (the request's deadline armed);
+  // answers -1008 at once when the store refuses the task. Precondition: a store is set.
+  void OnStore(const P& p, std::function<void(HistoryStore&)> work);
+  // The legs of `lists` from AccountHistory, plus (with a store) PostgreSQL.
+  HistoryResult<std::vector<OrderRecord>> Legs(HistoryStore* store, uint64_t account,
+                                               const std::vector<OrderListRecord>& lists);
+  void AnswerLists(const P& p, uint64_t account, const std::vector<OrderListRecord>& lists,
+                   const std::vector<OrderRecord>& legs, bool array);
 
   service::CommandClient& client_;
   RequestAuthenticator& auth_;
@@ -651,6 +661,69 @@ void TradingApi::Impl::Register(http::Router& router) {
   add(M::kGet, "/api/v3/account", S::kUserData, &Impl::Account);
   add(M::kGet, "/api/v3/myTrades", S::kUserData, &Impl::MyTrades);
   add(M::kGet, "/api/v3/allOrders", S::kUserData, &Impl::AllOrders);
+  add(M::kGet, "/api/v3/myPreventedMatches", S::kUserData, &Impl::MyPreventedMatches);
+}
+
+void TradingApi::Impl::OnStore(const P& p, std::function<void(HistoryStore&)> work) {
+  HistoryStore* store = options_.history_store;
+  Arm(p);
+  std::weak_ptr<Impl> weak = weak_from_this();
+  const bool queued = store->Submit([weak, p, store, work = std::move(work)] {
+    auto self = weak.lock();
+    if (!self || p->is_done()) {
+      return;
+    }
+    work(*store);
+  });
+  if (!queued) {
+    Fail(p, http::errors::ServerBusy());
+  }
+}
+
+HistoryResult<std::vector<OrderRecord>> TradingApi::Impl::Legs(
+    HistoryStore* store, uint64_t account, const std::vector<OrderListRecord>& lists) {
+  std::vector<OrderRecord> mem;
+  std::vector<int64_t> ids;
+  std::vector<uint32_t> symbols;
+  for (const auto& l : lists) {
+    ids.insert(ids.end(), {l.order_ids[0], l.order_ids[1]});
+    if (std::find(symbols.begin(), symbols.end(), l.symbol) == symbols.end()) {
+      symbols.push_back(l.symbol);
+      auto orders = history_.Orders(account, l.symbol);
+      mem.insert(mem.end(), orders.begin(), orders.end());
+    }
+  }
+  if (store == nullptr) {
+    return mem;
+  }
+  auto pg = store->OrdersByIds(account, ids);
+  if (!pg) {
+    return std::unexpected(pg.error());
+  }
+  return MergeOrders(std::move(*pg), std::move(mem));
+}
+
+void TradingApi::Impl::AnswerLists(const P& p, uint64_t account,
+                                   const std::vector<OrderListRecord>& lists,
+                                   const std::vector<OrderRecord>& legs, bool array) {
+  (void)account;
+  std::string out = array ? "[" : "";
+  for (const auto& l : lists) {
+    auto info = InfoById(l.symbol);
+    if (!info) {
+      continue;
+    }
+    if (out.size() > 1) {
+      out += ',';
+    }
+    AppendOrderList(out, l, *info, legs);
+  }
+  if (array) {
+    out += ']';
+  } else if (out.empty()) {
+    return Fail(p, ListDoesNotExist());
+  }
+  Ok(p, std::move(out));
 }
 
 // --- new orders -----------------------------------------------------------------------------
@@ -786,15 +859,35 @@ void TradingApi::Impl::GetOrder(Params& p, const Caller& c, const P& done) {
   const OrderRefParams r = *ref;
   OpenOrder(done, account, *symbol, r.order_id, r.client_id,
             [this, done, account, info, r](std::optional<OrderRecord> open) {
-              if (!open) {
-                open = history_.FindOrder(account, info.id, r.order_id, r.client_id);
+              auto answer = [this, done, info](const std::optional<OrderRecord>& o) {
+                if (!o) {
+                  return Fail(done, OrderDoesNotExist());
+                }
+                std::string out;
+                AppendOrder(out, *o, info);
+                Ok(done, std::move(out));
+              };
+              if (open) {
+                return answer(open);  // the engine's live state is the newest
               }
-              if (!open) {
-                return Fail(done, OrderDoesNotExist());
+              auto mem = history_.FindOrder(account, info.id, r.order_id, r.client_id);
+              if (options_.history_store == nullptr) {
+                return answer(mem);
               }
-              std::string out;
-              AppendOrder(out, *open, info);
-              Ok(done, std::move(out));
+              // No longer open: the recent window in memory, older orders in PostgreSQL.
+              OnStore(done, [this, done, account, info, r, mem, answer](HistoryStore& store) {
+                auto pg = store.FindOrder(account, info.id, r.order_id, r.client_id);
+                if (!pg) {
+                  return Fail(done, http::errors::Unknown());
+                }
+                std::optional<OrderRecord> best = mem;
+                if (*pg && (!best || best->order_id < (*pg)->order_id)) {
+                  best = **pg;  // by client id: the newest order with that id
+                } else if (*pg && best->order_id == (*pg)->order_id) {
+                  best = NewerOrder(**pg, *best);
+                }
+                answer(best);
+              });
             });
 }
 
@@ -1320,17 +1413,38 @@ void TradingApi::Impl::GetOrderList(Params& p, const Caller& c, const P& done) {
   if (auto all = p.CheckAllRead(); !all) {
     return Fail(done, all.error());
   }
-  auto list = history_.FindList(c.account, ref->order_id, ref->client_id);
-  if (!list) {
-    return Fail(done, ListDoesNotExist());
+  const uint64_t account = c.account;
+  const OrderRefParams r = *ref;
+  auto mem = history_.FindList(account, r.order_id, r.client_id);
+  if (options_.history_store == nullptr) {
+    if (!mem) {
+      return Fail(done, ListDoesNotExist());
+    }
+    auto legs = Legs(nullptr, account, {*mem});
+    return AnswerLists(done, account, {*mem}, *legs, false);
   }
-  auto info = InfoById(list->symbol);
-  if (!info) {
-    return Fail(done, ListDoesNotExist());
-  }
-  std::string out;
-  AppendOrderList(out, *list, *info, history_.Orders(c.account, list->symbol));
-  Ok(done, std::move(out));
+  OnStore(done, [this, done, account, r, mem](HistoryStore& store) {
+    auto pg = store.FindList(account, r.order_id, r.client_id);
+    if (!pg) {
+      return Fail(done, http::errors::Unknown());
+    }
+    std::vector<OrderListRecord> lists;
+    if (mem) {
+      lists.push_back(*mem);
+    }
+    if (*pg) {
+      lists = MergeLists({**pg}, std::move(lists));
+    }
+    if (lists.empty()) {
+      return Fail(done, ListDoesNotExist());
+    }
+    lists.erase(lists.begin(), lists.end() - 1);  // by client id: the newest list
+    auto legs = Legs(&store, account, lists);
+    if (!legs) {
+      return Fail(done, http::errors::Unknown());
+    }
+    AnswerLists(done, account, lists, *legs, false);
+  });
 }
 
 void TradingApi::Impl::AllOrderList(Params& p, const Caller& c, const P& done) {
@@ -1352,23 +1466,32 @@ void TradingApi::Impl::AllOrderList(Params& p, const Caller& c, const P& done) {
   if (*from && (window->start || window->end)) {
     return Fail(done, BadCombination());
   }
-  auto lists = Select(
-      history_.Lists(c.account), *window, *from, static_cast<size_t>(limit->value_or(500)),
-      [](const OrderListRecord& l) { return l.time_ms; },
-      [](const OrderListRecord& l) { return l.order_list_id; });
-  std::string out = "[";
-  for (const auto& l : lists) {
-    auto info = InfoById(l.symbol);
-    if (!info) {
-      continue;
-    }
-    if (out.size() > 1) {
-      out += ',';
-    }
-    AppendOrderList(out, l, *info, history_.Orders(c.account, l.symbol));
+  const uint64_t account = c.account;
+  const Window w = *window;
+  const std::optional<int64_t> from_id = *from;
+  const size_t n = static_cast<size_t>(limit->value_or(500));
+  auto select = [w, from_id, n](std::vector<OrderListRecord> lists) {
+    return Select(
+        std::move(lists), w, from_id, n, [](const OrderListRecord& l) { return l.time_ms; },
+        [](const OrderListRecord& l) { return l.order_list_id; });
+  };
+  if (options_.history_store == nullptr) {
+    auto lists = select(history_.Lists(account));
+    auto legs = Legs(nullptr, account, lists);
+    return AnswerLists(done, account, lists, *legs, true);
   }
-  out += ']';
-  Ok(done, std::move(out));
+  OnStore(done, [this, done, account, w, from_id, n, select](HistoryStore& store) {
+    auto pg = store.Lists(account, HistoryPage{from_id, w.start, w.end, n});
+    if (!pg) {
+      return Fail(done, http::errors::Unknown());
+    }
+    auto lists = select(MergeLists(std::move(*pg), history_.Lists(account)));
+    auto legs = Legs(&store, account, lists);
+    if (!legs) {
+      return Fail(done, http::errors::Unknown());
+    }
+    AnswerLists(done, account, lists, *legs, true);
+  });
 }
 
 void TradingApi::Impl::OpenOrderList(Params& p, const Caller& c, const P& done) {
@@ -1495,22 +1618,48 @@ void TradingApi::Impl::MyTrades(Params& p, const Caller& c, const P& done) {
       (*order_id && (window->start || window->end))) {
     return Fail(done, BadCombination());
   }
-  std::vector<TradeRecord> trades = history_.Trades(c.account, symbol->info.id);
-  if (*order_id) {
-    std::erase_if(trades, [&](const TradeRecord& t) { return t.order_id != **order_id; });
+  // myTrades never spans more than 24 hours: one bound alone implies the other.
+  Window w = *window;
+  if (w.start && !w.end) {
+    w.end = *w.start + kDayMs;
+  } else if (w.end && !w.start) {
+    w.start = std::max<int64_t>(0, *w.end - kDayMs);
   }
-  trades = Select(
-      std::move(trades), *window, *from, static_cast<size_t>(limit->value_or(500)),
-      [](const TradeRecord& t) { return t.time_ms; }, [](const TradeRecord& t) { return t.id; });
-  std::string out = "[";
-  for (const auto& t : trades) {
-    if (out.size() > 1) {
-      out += ',';
+  const uint64_t account = c.account;
+  const SymbolInfo info = symbol->info;
+  const std::optional<int64_t> oid = *order_id, from_id = *from;
+  const size_t n = static_cast<size_t>(limit->value_or(500));
+  auto answer = [this, done, info, w, oid, from_id, n](std::vector<TradeRecord> trades) {
+    if (oid) {
+      std::erase_if(trades, [&](const TradeRecord& t) { return t.order_id != *oid; });
     }
-    AppendTrade(out, t, symbol->info);
+    trades = Select(
+        std::move(trades), w, from_id, n, [](const TradeRecord& t) { return t.time_ms; },
+        [](const TradeRecord& t) { return t.id; });
+    std::string out = "[";
+    for (const auto& t : trades) {
+      if (out.size() > 1) {
+        out += ',';
+      }
+      AppendTrade(out, t, info);
+    }
+    out += ']';
+    Ok(done, std::move(out));
+  };
+  if (options_.history_store == nullptr) {
+    return answer(history_.Trades(account, info.id));
   }
-  out += ']';
-  Ok(done, std::move(out));
+  OnStore(done, [this, done, account, info, w, oid, from_id, n, answer](HistoryStore& store) {
+    // Selection below uses the page in ascending order from a start point, else from the end:
+    // with a start the oldest of both sources, else the newest, so the union's selection is
+    // exact (each source returns at least the `n` the union keeps from it).
+    HistoryPage page{from_id, w.start, w.end, n};
+    auto pg = store.Trades(account, info.id, oid, page);
+    if (!pg) {
+      return Fail(done, http::errors::Unknown());
+    }
+    answer(MergeTrades(std::move(*pg), history_.Trades(account, info.id)));
+  });
 }
 
 void TradingApi::Impl::AllOrders(Params& p, const Caller& c, const P& done) {
@@ -1538,34 +1687,85 @@ void TradingApi::Impl::AllOrders(Params& p, const Caller& c, const P& done) {
   const Window w = *window;
   const std::optional<int64_t> from = *order_id;
   const size_t n = static_cast<size_t>(limit->value_or(500));
-  // Open orders from the engine (seeded into the history), finished ones from the history.
+  auto answer = [this, done, info, w, from, n](std::vector<OrderRecord> orders) {
+    orders = Select(
+        std::move(orders), w, from, n, [](const OrderRecord& o) { return o.time_ms; },
+        [](const OrderRecord& o) { return o.order_id; });
+    std::string out = "[";
+    for (const auto& o : orders) {
+      if (out.size() > 1) {
+        out += ',';
+      }
+      AppendOrder(out, o, info);
+    }
+    out += ']';
+    Ok(done, std::move(out));
+  };
+  // Open orders from the engine (seeded into the history), finished ones from the history
+  // (memory, then PostgreSQL), the newest state of each order winning.
   OpenOrders(done, account, info.name,
-             [this, done, account, info, w, from, n](std::vector<OrderRecord> open) {
-               std::map<int64_t, OrderRecord> merged;
-               for (auto& o : history_.Orders(account, info.id)) {
-                 merged[o.order_id] = std::move(o);
+             [this, done, account, info, w, from, n, answer](std::vector<OrderRecord> open) {
+               auto recent = MergeOrders(history_.Orders(account, info.id), std::move(open));
+               if (options_.history_store == nullptr) {
+                 return answer(std::move(recent));
                }
-               for (auto& o : open) {
-                 merged[o.order_id] = std::move(o);
-               }
-               std::vector<OrderRecord> orders;
-               for (auto& [id, o] : merged) {
-                 orders.push_back(std::move(o));
-               }
-               orders = Select(
-                   std::move(orders), w, from, n,
-                   [](const OrderRecord& o) { return o.time_ms; },
-                   [](const OrderRecord& o) { return o.order_id; });
-               std::string out = "[";
-               for (const auto& o : orders) {
-                 if (out.size() > 1) {
-                   out += ',';
+               OnStore(done, [this, done, account, info, w, from, n, answer,
+                              recent = std::move(recent)](HistoryStore& store) mutable {
+                 auto pg = store.Orders(account, info.id, HistoryPage{from, w.start, w.end, n});
+                 if (!pg) {
+                   return Fail(done, http::errors::Unknown());
                  }
-                 AppendOrder(out, o, info);
-               }
-               out += ']';
-               Ok(done, std::move(out));
+                 answer(MergeOrders(std::move(*pg), std::move(recent)));
+               });
              });
+}
+
+void TradingApi::Impl::MyPreventedMatches(Params& p, const Caller& c, const P& done) {
+  auto symbol = ReadSymbol(p);
+  if (!symbol) {
+    return Fail(done, symbol.error());
+  }
+  auto match_id = p.GetOptionalLong("preventedMatchId");
+  if (!match_id) {
+    return Fail(done, match_id.error());
+  }
+  auto order_id = p.GetOptionalLong("orderId");
+  if (!order_id) {
+    return Fail(done, order_id.error());
+  }
+  auto from = p.GetOptionalLong("fromPreventedMatchId");
+  if (!from) {
+    return Fail(done, from.error());
+  }
+  auto limit = p.GetOptionalLong("limit", http::LongRange{1, 1000});
+  if (!limit) {
+    return Fail(done, limit.error());
+  }
+  if (auto all = p.CheckAllRead(); !all) {
+    return Fail(done, all.error());
+  }
+  // Binance's combinations: symbol + preventedMatchId | symbol + orderId
+  // [+ fromPreventedMatchId [+ limit]].
+  if (!*match_id && !*order_id) {
+    return Fail(done, EitherParam("preventedMatchId", "orderId"));
+  }
+  if ((*match_id && (*order_id || *from || *limit)) || (*from && !*order_id)) {
+    return Fail(done, BadCombination());
+  }
+  const SymbolInfo info = symbol->info;
+  if (options_.history_store == nullptr) {
+    return Ok(done, "[]");
+  }
+  const uint64_t account = c.account;
+  const auto mid = *match_id, oid = *order_id, fid = *from;
+  const size_t n = static_cast<size_t>(limit->value_or(500));
+  OnStore(done, [this, done, account, info, mid, oid, fid, n](HistoryStore& store) {
+    auto r = store.PreventedMatches(account, info.id, mid, oid, fid, n);
+    if (!r) {
+      return Fail(done, http::errors::Unknown());
+    }
+    Ok(done, PreventedMatchesJson(*r, info.name, info.base_scale, info.quote_scale));
+  });
 }
 
 // --- TradingApi -----------------------------------------------------------------------------

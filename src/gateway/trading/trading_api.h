@@ -2,7 +2,7 @@
 //   POST   order, order/test, order/cancelReplace, orderList/oco          (TRADE)
 //   DELETE order, openOrders, orderList                                   (TRADE)
 //   GET    order, openOrders, allOrders, myTrades, account,
-//          orderList, allOrderList, openOrderList                         (USER_DATA)
+//          orderList, allOrderList, openOrderList, myPreventedMatches     (USER_DATA)
 //
 // Every handler: Params::FromRequest -> RequestAuthenticator::Authenticate -> the endpoint's
 // parameters -> Params::CheckAllRead (-1104) -> work. Nothing blocks an I/O thread: commands go
@@ -20,7 +20,12 @@
 // Where the answers come from:
 // - open orders and balances: the engine's live state (queries);
 // - finished orders, allOrders, myTrades, order lists: AccountHistory (since this gateway
-//   started; see account_history.h) merged with the engine's open orders;
+//   started; see account_history.h) merged with the engine's open orders and, when
+//   TradingOptions::history_store is set, with the PostgreSQL history (older; the recorder
+//   lags the engine a little). The union is de-duplicated by id, the newest state winning
+//   (NewerOrder in gateway/history/history_store.h); queries to PostgreSQL run on the store's
+//   threads (docs/history-queries.md);
+// - myPreventedMatches: the PostgreSQL history only (empty without a store);
 // - commission rates in GET account and order/test: the rates AccountHistory saw on the event
 //   stream (AccountUpdated: the account's own, else the defaults), else
 //   TradingOptions::maker/taker_rate_e8 (the engine has no fee query).
@@ -42,6 +47,7 @@
 #include <vector>
 
 #include "gateway/api/ports.h"
+#include "gateway/history/history_store.h"
 #include "gateway/http/router.h"
 #include "gateway/market/engine_json.h"
 #include "gateway/trading/account_history.h"
@@ -56,6 +62,8 @@ struct TradingOptions {
   int64_t taker_rate_e8 = 100'000;
   // Prefix of every Nats-Msg-Id and generated client id; empty = random per process.
   std::string instance_id;
+  // The PostgreSQL history (issue 6 §2); null = AccountHistory only. Must outlive the API.
+  HistoryStore* history_store = nullptr;
 };
 
 struct AssetEntry {
