@@ -7,7 +7,7 @@ SHARED_DIR ?= $(abspath $(REPO_ROOT)/../shared)
 # Commands for the differential test under sanitizers (the release run uses its default, 1M+).
 SANITIZE_DIFF_COMMANDS ?= 200000
 
-.PHONY: deps build test test-release test-debug up down run status bench-engine bench-log bench-api bench-ws clean
+.PHONY: deps build test test-release test-debug up down run status bench-engine bench-log bench-api bench-ws bench-recorder clean
 
 deps:
 	$(REPO_ROOT)/scripts/install-deps.sh
@@ -70,6 +70,14 @@ bench-api: deps
 bench-ws: deps
 	cd $(REPO_ROOT) && cmake --preset release && cmake --build --preset release --target ws_bench api_bench spotex-gateway spotex-engine spotex-admin spotex-migrate
 	$(REPO_ROOT)/bench/ws/run_ws_bench.sh
+
+# History recorder benchmark: events/s into PostgreSQL (real schema and indexes) on a backlog of
+# COMMANDS (200000) commands, then the commit lag under RATE (10000) orders/s for DURATION (20)
+# seconds, on its own stack in a temp dir. RUNS / RECORDER_ARGS tune it
+# (bench/recorder/run_recorder_bench.sh).
+bench-recorder: deps
+	cd $(REPO_ROOT) && cmake --preset release && cmake --build --preset release --target recorder_bench spotex-recorder spotex-engine spotex-admin spotex-migrate
+	$(REPO_ROOT)/bench/recorder/run_recorder_bench.sh
 
 clean:
 	rm -rf $(REPO_ROOT)/build

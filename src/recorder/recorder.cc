@@ -74,6 +74,7 @@ class Recorder::Impl {
   // Mean events per message (moving), to ask for as many messages as the run has room for; 0
   // until the first message: then one is asked for.
   double events_per_msg_ = 0;
+  uint64_t pending_ = 0;  // messages after the last one fetched, as the server last said
   // Progress log.
   int64_t log_since_ms_ = NowMs();
   uint64_t log_batches_ = 0, log_events_ = 0;
@@ -249,13 +250,16 @@ Fault Recorder::Impl::Collect(Chunk& run, const std::atomic<bool>& stop, std::st
       if (wait_ms <= 0) break;
     }
     // As many messages as the run has room for (a message holds up to 512 KiB of envelopes, so
-    // asking for a fixed count could overshoot max_batch_events many times over).
+    // asking for a fixed count could overshoot max_batch_events many times over), and no more
+    // than are pending: a pull request for more than the stream holds waits for the rest until
+    // it expires, which would hold back what already arrived.
     int want = 1;
-    if (events_per_msg_ > 0) {
+    if (events_per_msg_ > 0 && pending_ > 0) {
       double room =
           static_cast<double>(config_.max_batch_events - static_cast<int64_t>(run.events));
-      want = static_cast<int>(
-          std::clamp(room / events_per_msg_, 1.0, static_cast<double>(config_.fetch_messages)));
+      want = static_cast<int>(std::clamp(
+          std::min(room / events_per_msg_, static_cast<double>(pending_)), 1.0,
+          static_cast<double>(config_.fetch_messages)));
     }
     natsMsgList list{};
     jsErrCode jerr = static_cast<jsErrCode>(0);
@@ -270,7 +274,7 @@ Fault Recorder::Impl::Collect(Chunk& run, const std::atomic<bool>& stop, std::st
       deadline =
           std::chrono::steady_clock::now() + std::chrono::milliseconds(config_.max_batch_delay_ms);
     }
-    uint64_t pending = 0;
+    pending_ = 0;
     Fault f = Fault::kNone;
     for (int i = 0; i < list.Count; ++i) {
       natsMsg* m = std::exchange(list.Msgs[i], nullptr);
@@ -280,14 +284,14 @@ Fault Recorder::Impl::Collect(Chunk& run, const std::atomic<bool>& stop, std::st
       }
       jsMsgMetaData* meta = nullptr;
       if (natsMsg_GetMetaData(&meta, m) == NATS_OK) {
-        pending = meta->NumPending;
+        pending_ = meta->NumPending;
         jsMsgMetaData_Destroy(meta);
       }
       f = Take(m, run, why);
     }
     natsMsgList_Destroy(&list);
     if (f != Fault::kNone) return f;
-    if (pending == 0) break;  // caught up with the stream: commit what we have now
+    if (pending_ == 0) break;  // caught up with the stream: commit what we have now
   }
   return Fault::kNone;
 }
