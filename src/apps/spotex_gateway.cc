@@ -20,6 +20,7 @@
 #include "gateway/auth/authenticator.h"
 #include "gateway/auth/key_directory.h"
 #include "gateway/feeds/stream_hub.h"
+#include "gateway/history/history_store.h"
 #include "gateway/http/router.h"
 #include "gateway/http/server.h"
 #include "gateway/market/engine_json.h"
@@ -60,6 +61,8 @@ constexpr const char* kUsage =
     "         [--nats-url URL] [--nats-user USER] [--nats-password-file FILE]\n"
     "         [--pg-host H] [--pg-port 5432] [--pg-user spotex] [--pg-dbname spotex]\n"
     "         [--pg-password-file FILE] [--pg-pool 8]\n"
+    "         [--history-pg-host H] [--history-pg-port P] [--history-pg-pool 4]\n"
+    "         [--history-timeout-ms 3000]\n"
     "         [--redis-host H] [--redis-port 6379] [--redis-password-file FILE] [--redis-pool 16]\n"
     "         [--secrets-dir DIR] [--demo-users FILE] [--workers 4] [--order-timeout-ms 10000]\n"
     "         [--weight-per-minute 6000] [--orders-per-10s 100] [--orders-per-day 200000]\n"
@@ -227,7 +230,8 @@ int main(int argc, char** argv) {
            "pg-host", "pg-port", "pg-user", "pg-dbname", "pg-password-file", "pg-pool",
            "redis-host", "redis-port", "redis-password-file", "redis-pool", "secrets-dir",
            "demo-users", "workers", "order-timeout-ms", "weight-per-minute", "orders-per-10s",
-           "orders-per-day", "max-connections", "ws-connections-per-ip"},
+           "orders-per-day", "max-connections", "ws-connections-per-ip", "history-pg-host",
+           "history-pg-port", "history-pg-pool", "history-timeout-ms"},
           flags)) {
     std::fprintf(stderr, "%s\n%s", err->c_str(), kUsage);
     return 2;
@@ -251,6 +255,18 @@ int main(int argc, char** argv) {
   auto max_connections = flags.GetInt("max-connections", 10'000);
   // New market-stream connections per client IP per 5 minutes (Binance: 300); 0 = no limit.
   auto ws_per_ip = flags.GetInt("ws-connections-per-ip", 300);
+  // Historical queries (docs/history-queries.md): a read replica when given, else the primary;
+  // --history-pg-pool 0 turns them off (AccountHistory only).
+  auto history_port = flags.GetInt("history-pg-port", pg_port ? *pg_port : 5432);
+  auto history_pool = flags.GetInt("history-pg-pool", 4);
+  auto history_timeout = flags.GetInt("history-timeout-ms", 3000);
+  if (!history_port || *history_port < 1 || *history_port > 65535 || !history_pool ||
+      *history_pool < 0 || *history_pool > 64 || !history_timeout || *history_timeout < 100 ||
+      *history_timeout > 60000) {
+    std::fprintf(stderr, "bad --history-pg-port, --history-pg-pool or --history-timeout-ms\n%s",
+                 kUsage);
+    return 2;
+  }
   if (!ws_per_ip || *ws_per_ip < 0 || *ws_per_ip > 1'000'000) {
     std::fprintf(stderr, "bad --ws-connections-per-ip\n%s", kUsage);
     return 2;
@@ -408,8 +424,23 @@ int main(int argc, char** argv) {
   }
   gateway::users::UserApi user_api(users, sessions, pool, NowMs);
   gateway::users::AdminApi admin_api(users, pool, *admin_token);
+  db::PgConnParams history_pg = pg;
+  history_pg.host = flags.Get("history-pg-host", pg.host);
+  history_pg.port = static_cast<int>(*history_port);
+  history_pg.application_name = "spotex-gateway-history";
+  history_pg.statement_timeout_ms = *history_timeout;
+  std::optional<db::PgPool> history_pool_;
+  std::optional<gateway::HistoryStore> history_store;
+  if (*history_pool > 0) {
+    history_pool_.emplace(history_pg, static_cast<size_t>(*history_pool),
+                          std::chrono::milliseconds(*history_timeout));
+    history_store.emplace(*history_pool_,
+                          gateway::HistoryOptions{static_cast<size_t>(*history_pool), 1000});
+    public_api.SetHistory(&*history_store);
+  }
   gateway::TradingOptions topts;
   topts.order_timeout_ms = *order_timeout;
+  topts.history_store = history_store ? &*history_store : nullptr;
   gateway::TradingApi trading(
       **client, authenticator, limiter, history,
       [&markets](std::string_view name) { return markets.ByName(name); },

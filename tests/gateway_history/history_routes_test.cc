@@ -11,6 +11,7 @@
 
 #include "../gateway/test_client.h"
 #include "engine/command.h"
+#include "gateway/api/request_limits.h"
 #include "gateway/http/server.h"
 #include "gateway/market/public_api.h"
 #include "gateway/trading/trading_api.h"
@@ -393,6 +394,16 @@ TEST_F(PublicHistoryTest, AggTradesHistoricalTradesAndKlinesFromPostgres) {
   EXPECT_EQ(Get("/api/v3/uiKlines?symbol=BTCUSDT&interval=5m"), k5);
   EXPECT_EQ(Get("/api/v3/klines?symbol=BTCUSDT&interval=7m"),
             "{\"code\":-1120,\"msg\":\"Invalid interval.\"}");
+}
+
+TEST(HistoryWeights, FollowBinance) {
+  auto weight = [](std::string_view query) {
+    auto params = http::Params::Parse(query, "");
+    return gateway::RequestWeight(http::Method::kGet, "/api/v3/myPreventedMatches",
+                                  params ? &*params : nullptr);
+  };
+  EXPECT_EQ(weight("symbol=BTCUSDT&preventedMatchId=1"), 2);
+  EXPECT_EQ(weight("symbol=BTCUSDT&orderId=1"), 20);
 }
 
 }  // namespace

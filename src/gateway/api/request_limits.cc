@@ -106,6 +106,7 @@ int RequestWeight(Method method, std::string_view path, const http::Params* para
   if (p == "orderList/oco" || p == "orderList/oto" || p == "orderList/otoco") return 1;
   if (p == "orderList") return method == Method::kGet ? 4 : 1;
   if (p == "allOrderList") return 20;
+  if (p == "myPreventedMatches") return HasParam(params, "preventedMatchId") ? 2 : 20;
   if (p == "openOrderList") return 6;
   if (p == "rateLimit/order") return 40;
   if (p == "account/commission") return 20;

@@ -75,6 +75,7 @@ constexpr RestRoute kRoutes[] = {
     {"orderList.status", http::Method::kGet, "/api/v3/orderList"},
     {"openOrderLists.status", http::Method::kGet, "/api/v3/openOrderList"},
     {"allOrderLists", http::Method::kGet, "/api/v3/allOrderList"},
+    {"myPreventedMatches", http::Method::kGet, "/api/v3/myPreventedMatches"},
 };
 
 const RestRoute* FindRoute(std::string_view method) {
