@@ -267,6 +267,10 @@ TEST_F(HistoryRoutesTest, MyTradesPagesAndWindowsOverBothSources) {
   EXPECT_EQ(Count(by_order, "\"id\":"), 1u) << by_order;
   EXPECT_EQ(Get("/api/v3/myTrades", "symbol=BTCUSDT&fromId=1&startTime=1"),
             "{\"code\":-1128,\"msg\":\"Combination of optional parameters invalid.\"}");
+  EXPECT_EQ(Get("/api/v3/myTrades", "symbol=BTCUSDT&fromId="),
+            "{\"code\":-1105,\"msg\":\"Parameter 'fromId' was empty.\"}");
+  EXPECT_EQ(Get("/api/v3/allOrders", "symbol=BTCUSDT&startTime="),
+            "{\"code\":-1105,\"msg\":\"Parameter 'startTime' was empty.\"}");
   EXPECT_EQ(Get("/api/v3/myTrades", "symbol=BTCUSDT&startTime=0&endTime=86400001"),
             "{\"code\":-1127,\"msg\":\"More than 24 hours between startTime and endTime.\"}");
   // Account 2 sees its own side of each; account 3 nothing.

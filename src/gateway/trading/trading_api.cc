@@ -44,6 +44,16 @@ bool ValidClientId(std::string_view id) {
 
 Error BadCombination() { return Error{-1128, "Combination of optional parameters invalid.", 400}; }
 
+// Binance's -1105 for an optional parameter of the history queries sent with no value.
+std::optional<Error> EmptyParam(const Params& p, std::initializer_list<std::string_view> names) {
+  for (std::string_view n : names) {
+    if (p.Has(n) && !p.Peek(n)) {
+      return Error{-1105, "Parameter '" + std::string(n) + "' was empty.", 400};
+    }
+  }
+  return std::nullopt;
+}
+
 std::string RandomId(size_t n) {
   static constexpr char kChars[] =
       "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
@@ -1448,6 +1458,9 @@ void TradingApi::Impl::GetOrderList(Params& p, const Caller& c, const P& done) {
 }
 
 void TradingApi::Impl::AllOrderList(Params& p, const Caller& c, const P& done) {
+  if (auto empty = EmptyParam(p, {"fromId", "startTime", "endTime", "limit"})) {
+    return Fail(done, *empty);
+  }
   auto from = p.GetOptionalLong("fromId");
   if (!from) {
     return Fail(done, from.error());
@@ -1589,6 +1602,9 @@ void TradingApi::Impl::Account(Params& p, const Caller& c, const P& done) {
 }
 
 void TradingApi::Impl::MyTrades(Params& p, const Caller& c, const P& done) {
+  if (auto empty = EmptyParam(p, {"orderId", "fromId", "startTime", "endTime", "limit"})) {
+    return Fail(done, *empty);
+  }
   auto symbol = ReadSymbol(p);
   if (!symbol) {
     return Fail(done, symbol.error());
@@ -1663,6 +1679,9 @@ void TradingApi::Impl::MyTrades(Params& p, const Caller& c, const P& done) {
 }
 
 void TradingApi::Impl::AllOrders(Params& p, const Caller& c, const P& done) {
+  if (auto empty = EmptyParam(p, {"orderId", "startTime", "endTime", "limit"})) {
+    return Fail(done, *empty);
+  }
   auto symbol = ReadSymbol(p);
   if (!symbol) {
     return Fail(done, symbol.error());
@@ -1721,6 +1740,9 @@ void TradingApi::Impl::AllOrders(Params& p, const Caller& c, const P& done) {
 }
 
 void TradingApi::Impl::MyPreventedMatches(Params& p, const Caller& c, const P& done) {
+  if (auto empty = EmptyParam(p, {"preventedMatchId", "orderId", "fromPreventedMatchId", "limit"})) {
+    return Fail(done, *empty);
+  }
   auto symbol = ReadSymbol(p);
   if (!symbol) {
     return Fail(done, symbol.error());
