@@ -155,7 +155,6 @@ class PgHistoryWriter final : public HistoryWriter {
     position_ = next;
     has_position_row_ = true;
     Commit(batch_, state_);
-    for (int32_t m : batch_.months) months_.insert(m);
     return stats;
   }
 
@@ -167,15 +166,27 @@ class PgHistoryWriter final : public HistoryWriter {
     return std::unexpected(std::move(err));
   }
 
+  // Creates the partitions of each month the batch writes to that this writer has not seen,
+  // and of the month after it, each in its own short transaction before the batch's: empty
+  // partitions change no history, and creating one locks its parent table, which should not
+  // last a whole batch (nor happen at all when a month starts, thanks to the month ahead).
+  db::PgExpected<void> EnsureMonths() {
+    for (int32_t m : batch_.months) {
+      for (int32_t month : {m, m + 1}) {
+        if (months_.contains(month)) continue;
+        auto r = conn_.Exec("SELECT history_ensure_month($1::date)", MonthStartDate(month));
+        if (!r) return std::unexpected(r.error());
+        months_.insert(month);
+      }
+    }
+    return {};
+  }
+
   db::PgExpected<size_t> Write(const RecorderPosition& next) {
+    if (auto ok = EnsureMonths(); !ok) return std::unexpected(ok.error());
     auto tx = db::PgTransaction::Begin(conn_);
     if (!tx) return std::unexpected(tx.error());
     size_t rows = 0;
-    for (int32_t m : batch_.months) {
-      if (months_.contains(m)) continue;
-      auto r = conn_.Exec("SELECT history_ensure_month($1::date)", MonthStartDate(m));
-      if (!r) return std::unexpected(r.error());
-    }
     for (auto step : {&PgHistoryWriter::WriteOrders, &PgHistoryWriter::WriteEvents,
                       &PgHistoryWriter::WriteTrades, &PgHistoryWriter::WriteLedger,
                       &PgHistoryWriter::WriteBalancesAndKlines, &PgHistoryWriter::WriteReference}) {
@@ -547,7 +558,7 @@ class PgHistoryWriter final : public HistoryWriter {
   uint32_t shard_;
   RecorderPosition position_;
   ProjectionState state_;
-  std::set<int32_t> months_;  // whose partitions are known to exist
+  std::set<int32_t> months_;  // whose partitions exist (created or found by this writer)
   bool has_position_row_ = false;  // recorder_positions has this shard's row
   bool broken_ = false;
   // Reused across Apply calls.

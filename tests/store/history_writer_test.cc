@@ -271,6 +271,8 @@ class HistoryWriterTest : public DbTest {
     EXPECT_GT(Scalar("SELECT count(*) FROM orders WHERE working_time_ms > time_ms"), 0);
     EXPECT_EQ(Scalar("SELECT count(DISTINCT tableoid) FROM ledger"), 2);
     EXPECT_EQ(Scalar("SELECT count(DISTINCT tableoid) FROM order_events"), 2);
+    // The month after the last one written already has its partitions.
+    EXPECT_EQ(Scalar("SELECT count(*) FROM pg_class WHERE relname LIKE '%_y2026m03'"), 6);
   }
 
   std::optional<db::PgConnection> conn_;
