@@ -31,6 +31,7 @@ using SubPtr = std::unique_ptr<natsSubscription, SubDeleter>;
 struct Chunk {
   std::vector<bus::MsgPtr> msgs;
   std::vector<proto::EventBatch> batches;
+  std::vector<uint64_t> stream_seqs;  // of each batch's message
   uint64_t events = 0;
   uint64_t last_stream_seq = 0;
   bool empty() const { return msgs.empty(); }
@@ -233,6 +234,7 @@ Fault Recorder::Impl::Take(natsMsg* raw, Chunk& run, std::string& why) {
                         : 0.8 * events_per_msg_ + 0.2 * static_cast<double>(events);
   run.last_stream_seq = stream_seq;
   run.batches.push_back(std::move(*batch));
+  run.stream_seqs.push_back(stream_seq);
   run.msgs.push_back(std::move(msg));
   return Fault::kNone;
 }
@@ -257,9 +259,9 @@ Fault Recorder::Impl::Collect(Chunk& run, const std::atomic<bool>& stop, std::st
     if (events_per_msg_ > 0 && pending_ > 0) {
       double room =
           static_cast<double>(config_.max_batch_events - static_cast<int64_t>(run.events));
-      want = static_cast<int>(std::clamp(
-          std::min(room / events_per_msg_, static_cast<double>(pending_)), 1.0,
-          static_cast<double>(config_.fetch_messages)));
+      want = static_cast<int>(
+          std::clamp(std::min(room / events_per_msg_, static_cast<double>(pending_)), 1.0,
+                     static_cast<double>(config_.fetch_messages)));
     }
     natsMsgList list{};
     jsErrCode jerr = static_cast<jsErrCode>(0);
@@ -298,14 +300,19 @@ Fault Recorder::Impl::Collect(Chunk& run, const std::atomic<bool>& stop, std::st
 
 // Commits the run through the writer, then acks it.
 Fault Recorder::Impl::Apply(Chunk& run, std::string& why) {
+  // One transaction, unless the run holds more envelopes than the writer takes at once: then
+  // one per slice of whole messages (each slice's position is its last message).
   std::vector<const proto::Envelope*> envs;
-  envs.reserve(run.events);
-  for (const auto& b : run.batches) {
-    for (const auto& e : b.envelopes) envs.push_back(&e);
-  }
-  if (!envs.empty()) {
+  envs.reserve(std::min<size_t>(run.events, store::kApplyEnvelopesMax));
+  for (size_t i = 0; i < run.batches.size(); ++i) {
+    for (const auto& e : run.batches[i].envelopes) envs.push_back(&e);
+    const bool last = i + 1 == run.batches.size();
+    if (!last && envs.size() + run.batches[i + 1].envelopes.size() <= store::kApplyEnvelopesMax) {
+      continue;
+    }
+    if (envs.empty()) continue;
     auto t0 = std::chrono::steady_clock::now();
-    auto r = writer_->Apply(envs, run.last_stream_seq);
+    auto r = writer_->Apply(envs, run.stream_seqs[i]);
     double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     if (!r) {
       why = "PostgreSQL: " + r.error().message;
@@ -314,6 +321,7 @@ Fault Recorder::Impl::Apply(Chunk& run, std::string& why) {
     metrics_.ObserveApply(secs, r->events, r->envelopes);
     last_applied_time_ms_ = envs.back()->header().time_ms;
     log_events_ += r->events;
+    envs.clear();
   }
   ++log_batches_;
   // AckAll: the last message acknowledges the run. A lost ack only means a redelivery, which

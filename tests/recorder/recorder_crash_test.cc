@@ -253,6 +253,11 @@ TEST(RecorderCrashTest, SigkillMidBatchRepeatedlyLosesAndDuplicatesNothing) {
               mid_batch);
   // Each kill has a fair chance (about half here) to land inside one; with many kills, none at
   // all means the test no longer exercises what it is for.
+  // spotex-admin reconcile: the engine's live balances against the ledger and the balances
+  // table, and per asset the ledger against deposits minus withdrawals.
+  auto [rc, out] = stack.RunAdmin({"reconcile"}, 120000);
+  EXPECT_TRUE(WIFEXITED(rc) && WEXITSTATUS(rc) == 0) << rc << "\n" << out;
+  EXPECT_NE(out.find("differences=0"), std::string::npos) << out;
   if (kills >= 8) {
     EXPECT_GE(mid_batch, 1u) << "no kill landed inside a transaction";
   }

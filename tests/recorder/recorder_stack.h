@@ -115,6 +115,41 @@ class RecorderStack {
     argv.insert(argv.end(), extra.begin(), extra.end());
     recorder_pid_ = Spawn(argv, dir_.path() + "/recorder.log");
   }
+  // Runs `spotex-admin <connection flags> <args...>` to completion (at most timeout_ms);
+  // returns its wait status (-1: timed out, then killed) and its output.
+  std::pair<int, std::string> RunAdmin(const std::vector<std::string>& args, int64_t timeout_ms) {
+    std::vector<std::string> argv = {SPOTEX_ADMIN_BIN,
+                                     "--nats-url",
+                                     nats_->url(),
+                                     "--nats-user",
+                                     "spotex",
+                                     "--nats-password-file",
+                                     nats_->password_file(),
+                                     "--pg-host",
+                                     "127.0.0.1",
+                                     "--pg-port",
+                                     std::to_string(pg_->port()),
+                                     "--pg-user",
+                                     PgServer::kRole,
+                                     "--pg-dbname",
+                                     dbname_,
+                                     "--pg-password-file",
+                                     pg_->password_file()};
+    argv.insert(argv.end(), args.begin(), args.end());
+    const std::string log = dir_.path() + "/admin-" + std::to_string(++admin_runs_) + ".log";
+    pid_t pid = Spawn(argv, log);
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+    int status = 0;
+    while (!Exited(pid, &status)) {
+      if (std::chrono::steady_clock::now() > deadline) {
+        KillAndWait(pid, SIGKILL);
+        return {-1, ReadFile(log)};
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return {status, ReadFile(log)};
+  }
+
   // Sends `sig` to the recorder and waits for it; returns its wait status.
   int StopRecorder(int sig) {
     int status = KillAndWait(recorder_pid_, sig);
@@ -203,6 +238,7 @@ class RecorderStack {
   std::string dbname_;
   std::unique_ptr<db::PgConnection> conn_;
   pid_t recorder_pid_ = -1;
+  int admin_runs_ = 0;
   bool ok_ = false;
   std::string error_;
 };
