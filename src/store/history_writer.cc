@@ -304,7 +304,8 @@ class PgHistoryWriter final : public HistoryWriter {
     if (!staged) return staged;
     // The staging table has no statistics: make the planner probe the primary key of each
     // partition per row instead of scanning `orders`.
-    auto plan = conn_.ExecScript("SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off");
+    auto plan =
+        conn_.ExecScript("SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off");
     if (!plan) return std::unexpected(plan.error());
     auto updated = conn_.Exec(
         "UPDATE orders o SET client_order_id = COALESCE(t.client_order_id, o.client_order_id), "
@@ -528,9 +529,8 @@ class PgHistoryWriter final : public HistoryWriter {
       text_.Int(l.order_list_id);
       text_.Int(l.account_id);
       text_.Int(l.symbol_id);
-      text_.Text(l.list_client_order_id.empty()
-                     ? PlaceholderClientId("auto-list-", l.order_list_id)
-                     : std::string(l.list_client_order_id.view()));
+      text_.Text(l.list_client_order_id.empty() ? PlaceholderClientId("auto-list-", l.order_list_id)
+                                                : std::string(l.list_client_order_id.view()));
       text_.Int(l.status);
       text_.Int(l.order_id_1);
       text_.Int(l.order_id_2);
@@ -558,7 +558,7 @@ class PgHistoryWriter final : public HistoryWriter {
   uint32_t shard_;
   RecorderPosition position_;
   ProjectionState state_;
-  std::set<int32_t> months_;  // whose partitions exist (created or found by this writer)
+  std::set<int32_t> months_;       // whose partitions exist (created or found by this writer)
   bool has_position_row_ = false;  // recorder_positions has this shard's row
   bool broken_ = false;
   // Reused across Apply calls.

@@ -56,8 +56,8 @@ class Projector {
 
  private:
   std::unexpected<std::string> Fail(const std::string& what) const {
-    return std::unexpected("seq " + std::to_string(seq_) + " event " + std::to_string(idx_) +
-                           ": " + what);
+    return std::unexpected("seq " + std::to_string(seq_) + " event " + std::to_string(idx_) + ": " +
+                           what);
   }
 
   std::expected<void, std::string> Event(const engine::EventReader& r) {
@@ -257,8 +257,8 @@ class Projector {
 
   void Entry(uint16_t leg, engine::AccountId account, uint32_t asset, uint8_t bucket,
              LedgerKind kind, int64_t amount) {
-    out_.ledger.push_back(LedgerRow{seq_, idx_, leg, time_ms_, LedgerAccount(account), asset,
-                                    bucket, kind, amount});
+    out_.ledger.push_back(
+        LedgerRow{seq_, idx_, leg, time_ms_, LedgerAccount(account), asset, bucket, kind, amount});
     if (kind != LedgerKind::kLock) sums_[BalanceKey(account, asset)] += amount;
   }
 
@@ -352,8 +352,8 @@ class Projector {
     if (t.amount.v == 0) return Fail("transfer of zero");
     const auto kind = t.amount.v > 0 ? LedgerKind::kDeposit : LedgerKind::kWithdrawal;
     Entry(0, t.account, t.asset, 0, kind, t.amount.v);
-    out_.ledger.push_back(LedgerRow{seq_, idx_, 1, time_ms_, kLedgerOutsideAccount, t.asset, 0,
-                                    kind, -t.amount.v});
+    out_.ledger.push_back(
+        LedgerRow{seq_, idx_, 1, time_ms_, kLedgerOutsideAccount, t.asset, 0, kind, -t.amount.v});
     out_.months.insert(MonthOf(time_ms_));
     return {};
   }
@@ -373,17 +373,17 @@ class Projector {
     }
     if (b.delta_locked.v != 0) {
       if (b.account == engine::kFeeAccount) return Fail("the fee account's locked balance moved");
-      out_.ledger.push_back(LedgerRow{seq_, idx_, 0, time_ms_, LedgerAccount(b.account), b.asset,
-                                      1, LedgerKind::kLock, b.delta_locked.v});
-      out_.ledger.push_back(LedgerRow{seq_, idx_, 1, time_ms_, LedgerAccount(b.account), b.asset,
-                                      0, LedgerKind::kLock, -b.delta_locked.v});
+      out_.ledger.push_back(LedgerRow{seq_, idx_, 0, time_ms_, LedgerAccount(b.account), b.asset, 1,
+                                      LedgerKind::kLock, b.delta_locked.v});
+      out_.ledger.push_back(LedgerRow{seq_, idx_, 1, time_ms_, LedgerAccount(b.account), b.asset, 0,
+                                      LedgerKind::kLock, -b.delta_locked.v});
       out_.months.insert(MonthOf(time_ms_));
     }
     if (b.account == engine::kFeeAccount) return {};  // `balances` holds users only
     auto [it, fresh] = out_.balance_index.try_emplace(key, out_.balances.size());
     if (fresh) out_.balances.emplace_back();
-    out_.balances[it->second] = BalanceRow{static_cast<int64_t>(b.account), b.asset, b.free.v,
-                                           b.locked.v, seq_, time_ms_};
+    out_.balances[it->second] =
+        BalanceRow{static_cast<int64_t>(b.account), b.asset, b.free.v, b.locked.v, seq_, time_ms_};
     return {};
   }
 

@@ -191,15 +191,15 @@ struct SymbolStatusRow {
 };
 
 struct ProjectedBatch {
-  std::vector<OrderRow> orders;                    // placed first-seen order; see order_index
+  std::vector<OrderRow> orders;                     // placed first-seen order; see order_index
   std::unordered_map<int64_t, size_t> order_index;  // order id -> orders[i]
   std::vector<OrderEventRow> order_events;
   std::vector<TradeRow> trades;
   std::vector<FillRow> fills;
   std::vector<LedgerRow> ledger;
   std::vector<PreventedMatchRow> prevented_matches;
-  std::vector<BalanceRow> balances;  // one per (account, asset), the last value
-  std::vector<KlineRow> klines;      // one per (symbol, minute), merged
+  std::vector<BalanceRow> balances;       // one per (account, asset), the last value
+  std::vector<KlineRow> klines;           // one per (symbol, minute), merged
   std::vector<OrderListRow> order_lists;  // one per list, the latest status
   std::vector<AssetRow> assets;
   std::vector<SymbolRow> symbols;

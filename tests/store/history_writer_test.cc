@@ -3,6 +3,8 @@
 // engine's own final state (ledger sums and balances = the engine's free and locked, orders'
 // latest state = the engine's open orders and the last update of the others), the counts the
 // events imply, and exactly-once: re-application, re-opening midway, failed transactions.
+#include "store/history_writer.h"
+
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -14,7 +16,6 @@
 
 #include "db/migrate.h"
 #include "db_fixture.h"
-#include "store/history_writer.h"
 #include "store/projection.h"
 #include "workload.h"
 
@@ -138,12 +139,13 @@ class HistoryWriterTest : public DbTest {
   // Every table's row count and content hash (recorder_positions without its wall-clock time).
   std::string Fingerprint() {
     std::string out;
-    for (const char* t : {"orders", "order_events", "trades", "fills", "ledger",
-                          "prevented_matches", "balances", "klines_1m", "order_lists", "assets",
-                          "symbols"}) {
-      const std::string sql = std::string("SELECT count(*)::text || '/' || "
-                                          "coalesce(sum(hashtext(t::text)::bigint), 0)::text "
-                                          "FROM ") +
+    for (const char* t :
+         {"orders", "order_events", "trades", "fills", "ledger", "prevented_matches", "balances",
+          "klines_1m", "order_lists", "assets", "symbols"}) {
+      const std::string sql = std::string(
+                                  "SELECT count(*)::text || '/' || "
+                                  "coalesce(sum(hashtext(t::text)::bigint), 0)::text "
+                                  "FROM ") +
                               t + " t";
       auto r = conn_->Exec(sql.c_str());
       EXPECT_TRUE(r) << r.error().message;
@@ -289,12 +291,11 @@ TEST_F(HistoryWriterTest, RandomWorkloadMatchesTheEngine) {
   Rng rng(11);
   const auto start = std::chrono::steady_clock::now();
   const size_t events = ApplyChunks(*w, wl, 0, wl.size(), rng, 4000);
-  const double s =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   RecordProperty("events", std::to_string(events));
   RecordProperty("events_per_s", std::to_string(static_cast<int64_t>(events / s)));
-  std::printf("applied %zu events of %zu envelopes in %.3f s: %.0f events/s\n", events,
-              wl.size(), s, events / s);
+  std::printf("applied %zu events of %zu envelopes in %.3f s: %.0f events/s\n", events, wl.size(),
+              s, events / s);
   EXPECT_EQ(w->position().command_seq, wl.size());
   ASSERT_NO_FATAL_FAILURE(Verify(wl));
 }
@@ -368,8 +369,8 @@ TEST_F(HistoryWriterTest, OrderPlacedInOneRunIsFilledInTheNextByAFreshWriter) {
   ASSERT_NE(w, nullptr);
   auto s = w->Apply(wl.Envelopes(first_run), ++stream_seq_);
   ASSERT_TRUE(s) << s.error().message;
-  auto row = conn_->Exec("SELECT status, executed_qty, last_seq FROM orders WHERE order_id = $1",
-                         maker);
+  auto row =
+      conn_->Exec("SELECT status, executed_qty, last_seq FROM orders WHERE order_id = $1", maker);
   ASSERT_TRUE(row);
   ASSERT_EQ(row->rows(), 1);
   EXPECT_EQ(*row->Int64(0, 0), static_cast<int>(engine::OrderStatus::kFilled));
@@ -406,8 +407,8 @@ TEST_F(HistoryWriterTest, FailedApplyLeavesPositionAndRowsUnchanged) {
   }
   ASSERT_GT(seq, 0);
   ASSERT_TRUE(conn_->Exec("SELECT history_ensure_month(to_timestamp($1 / 1000.0)::date)", time_ms));
-  ASSERT_TRUE(conn_->Exec("INSERT INTO ledger VALUES ($1, $2, 0, $3, 1, 0, 0, 1, 1)", seq, idx,
-                          time_ms));
+  ASSERT_TRUE(
+      conn_->Exec("INSERT INTO ledger VALUES ($1, $2, 0, $3, 1, 0, 0, 1, 1)", seq, idx, time_ms));
   const std::string before = Fingerprint();
   auto w = Open();
   ASSERT_NE(w, nullptr);
@@ -439,7 +440,6 @@ TEST_F(HistoryWriterTest, FailedApplyLeavesPositionAndRowsUnchanged) {
   ApplyChunks(*again, wl, 0, wl.size(), rng);
   ASSERT_NO_FATAL_FAILURE(Verify(wl));
 }
-
 
 // Two writers on one shard (a recorder restarted while the old one still runs): the second
 // to apply the same run fails and changes nothing; the rows are there once.

@@ -99,9 +99,9 @@ TEST(ProjectionTest, LockedChangeIsALockPairAndZeroCommissionNoEntry) {
   tr.seller_commission = engine::Amount{1};
   tr.time_ms = kT;
   // Buyer: quote paid from the order's reserve (locked -200), base +2 free.
-  for (auto [acct, asset, df, dl] : {std::tuple{1, 1, 0, -200}, std::tuple{1, 0, 2, 0},
-                                     std::tuple{2, 0, 0, -2}, std::tuple{2, 1, 199, 0},
-                                     std::tuple{0, 1, 1, 0}}) {
+  for (auto [acct, asset, df, dl] :
+       {std::tuple{1, 1, 0, -200}, std::tuple{1, 0, 2, 0}, std::tuple{2, 0, 0, -2},
+        std::tuple{2, 1, 199, 0}, std::tuple{0, 1, 1, 0}}) {
     auto& b = ev.Append<engine::BalanceChanged>(9);
     b.account = static_cast<engine::AccountId>(acct);
     b.asset = static_cast<engine::AssetId>(asset);

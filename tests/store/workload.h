@@ -177,8 +177,8 @@ class Workload {
     }
     if (r < 227) {
       halted_ = !halted_;
-      Run(engine::SetSymbolStatus{1, halted_ ? engine::SymbolStatus::kHalt
-                                             : engine::SymbolStatus::kTrading});
+      Run(engine::SetSymbolStatus{
+          1, halted_ ? engine::SymbolStatus::kHalt : engine::SymbolStatus::kTrading});
       return;
     }
     if (r < 250) {
