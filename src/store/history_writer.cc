@@ -84,6 +84,13 @@ class PgHistoryWriter final : public HistoryWriter {
 
   db::PgExpected<void> Load() {
     if (auto ok = conn_.ExecScript(kTempTables); !ok) return ok;
+    // One snapshot for the position and the open orders, so they agree even while another
+    // writer commits (whose batch then fails this writer's compare-and-set).
+    auto tx = db::PgTransaction::Begin(conn_);
+    if (!tx) return std::unexpected(tx.error());
+    if (auto ok = conn_.ExecScript("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ"); !ok) {
+      return ok;
+    }
     auto pos = conn_.Exec(
         "SELECT command_seq, stream_seq, events FROM recorder_positions WHERE shard = $1",
         static_cast<int64_t>(shard_));
@@ -114,7 +121,7 @@ class PgHistoryWriter final : public HistoryWriter {
           SymbolAssets{static_cast<uint32_t>(symbols->Int64(i, 1).value_or(0)),
                        static_cast<uint32_t>(symbols->Int64(i, 2).value_or(0))};
     }
-    return {};
+    return tx->Commit();
   }
 
   const RecorderPosition& position() const override { return position_; }
