@@ -259,6 +259,24 @@ class HistoryWriterTest : public DbTest {
                      "min(trade_id) FROM trades t WHERE t.symbol_id = k.symbol_id AND t.time_ms "
                      ">= k.open_time_ms AND t.time_ms < k.open_time_ms + 60000)"),
               0);
+    // Bars merged across Apply boundaries equal bars computed from the stored trades.
+    EXPECT_EQ(Scalar(R"sql(
+        SELECT count(*) FROM klines_1m k FULL JOIN (
+          SELECT symbol_id, time_ms - time_ms % 60000 AS open_time_ms,
+                 (array_agg(price ORDER BY trade_id))[1] AS open, max(price) AS high,
+                 min(price) AS low, (array_agg(price ORDER BY trade_id DESC))[1] AS close,
+                 sum(qty) AS volume, sum(quote_qty) AS quote_volume, count(*) AS trades,
+                 sum(qty) FILTER (WHERE NOT buyer_is_maker) AS taker_buy_volume,
+                 min(trade_id) AS first_trade_id, max(trade_id) AS last_trade_id
+          FROM trades GROUP BY 1, 2) t USING (symbol_id, open_time_ms)
+        WHERE k.open IS DISTINCT FROM t.open OR k.high IS DISTINCT FROM t.high
+           OR k.low IS DISTINCT FROM t.low OR k.close IS DISTINCT FROM t.close
+           OR k.volume IS DISTINCT FROM t.volume OR k.quote_volume IS DISTINCT FROM t.quote_volume
+           OR k.trades IS DISTINCT FROM t.trades
+           OR k.taker_buy_volume IS DISTINCT FROM coalesce(t.taker_buy_volume, 0)
+           OR k.first_trade_id IS DISTINCT FROM t.first_trade_id
+           OR k.last_trade_id IS DISTINCT FROM t.last_trade_id)sql"),
+              0);
     // Position.
     EXPECT_EQ(Scalar("SELECT command_seq FROM recorder_positions WHERE shard = 0"),
               int64_t(t.last_seq));
