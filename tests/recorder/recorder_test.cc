@@ -1,6 +1,7 @@
 // spotex-recorder against real servers: catching up and its metrics, a clean stop on SIGTERM,
-// resuming from PostgreSQL's position when the durable consumer is ahead of it (a database
-// restored to an older point), and the fail-stop on a message that is not an event batch.
+// a lost database session (back-off, re-open, resume), resuming from PostgreSQL's position
+// when the durable consumer is ahead of it (a database restored to an older point), and the
+// fail-stop on a message that is not an event batch.
 #include "recorder/recorder.h"
 
 #include <arpa/inet.h>
@@ -90,6 +91,28 @@ TEST(RecorderTest, CatchesUpServesMetricsAndStopsCleanlyOnSigterm) {
   EXPECT_EQ(stack.ReadPosition().command_seq, last);
   stack.StartRecorder();
   ASSERT_TRUE(stack.WaitPosition(last2, 60000)) << stack.recorder_log();
+}
+
+TEST(RecorderTest, RecoversFromALostDatabaseConnection) {
+  RecorderStack stack;
+  ASSERT_TRUE(stack.ok()) << stack.error();
+  const int port = FreePort();
+  stack.StartRecorder({"--metrics-port", std::to_string(port)});
+  ASSERT_TRUE(stack.SubmitAll(Commands(5, 1000), "e"));
+  ASSERT_TRUE(stack.WaitPosition(stack.CommandLast(), 60000)) << stack.recorder_log();
+  // The server ends the recorder's session (as a failover or a restart would).
+  auto killed = stack.db().Exec(
+      "SELECT count(*) FROM (SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+      "WHERE application_name = 'spotex-recorder') t");
+  ASSERT_TRUE(killed) << killed.error().message;
+  ASSERT_GE(killed->Int64(0, 0).value_or(0), 1);
+  ASSERT_TRUE(stack.SubmitAll(Commands(6, 1000), "f"));
+  const uint64_t last = stack.CommandLast();
+  ASSERT_TRUE(stack.WaitPosition(last, 60000)) << stack.recorder_log();
+  EXPECT_GE(MetricValue(Scrape(port), "spotex_recorder_errors_total"), 1);
+  EXPECT_NE(stack.recorder_log().find("restarting from the committed position"), std::string::npos)
+      << stack.recorder_log();
+  EXPECT_EQ(stack.ReadPosition().command_seq, last);
 }
 
 TEST(RecorderTest, ResumesFromTheDatabaseWhenTheDurableIsAhead) {
