@@ -133,7 +133,7 @@ main() {
   (cd "$E2E_DIR" && timeout --kill-after=10 "$RUN_TIMEOUT_S" node --test --test-concurrency=1 \
     --test-timeout="$TEST_TIMEOUT_MS" --test-reporter=spec "$@" \
     ccxt.test.mjs binance_spot.test.mjs errors.test.mjs replicas.test.mjs streams.test.mjs \
-    wsclients.test.mjs slowconsumer.test.mjs userdata.test.mjs) || rc=$?
+    wsclients.test.mjs slowconsumer.test.mjs userdata.test.mjs history.test.mjs) || rc=$?
   [ "$rc" -ne 124 ] || note "node --test did not finish within ${RUN_TIMEOUT_S}s"
 
   if [ -z "${SPOTEX_USERS:-}" ]; then
