@@ -13,6 +13,7 @@
 #include <signal.h>
 #include <sys/wait.h>
 
+#include <atomic>
 #include <cstdio>
 #include <cstdlib>
 #include <map>
@@ -112,6 +113,7 @@ TEST(RecorderCrashTest, SigkillMidBatchRepeatedlyLosesAndDuplicatesNothing) {
   // so that it comes back behind a backlog. The load flows meanwhile. The killer alone uses the
   // database connection until it is joined.
   uint64_t killed = 0, stuck = 0;
+  std::atomic<bool> killer_done{false};
   std::thread killer([&] {
     for (uint64_t k = 0; k < kills; ++k) {
       const uint64_t from = stack.ReadPosition().command_seq;
@@ -130,11 +132,15 @@ TEST(RecorderCrashTest, SigkillMidBatchRepeatedlyLosesAndDuplicatesNothing) {
       std::this_thread::sleep_for(std::chrono::milliseconds(rng() % 2 == 0 ? 0 : rng() % 400));
       stack.StartRecorder(flags);
     }
+    killer_done = true;
   });
-  // Paced load (about 4,000 commands/s), so that the kills happen while commands flow.
+  // Paced load (about 4,000 commands/s), so that the kills happen while commands flow; it goes
+  // on past the planned commands until the last kill (a recorder that caught up with a stream
+  // that no longer grows would not commit again).
   bool sent = true;
   const size_t kChunk = 200;
-  for (size_t begin = 0; begin < all.size() && sent; begin += kChunk) {
+  for (size_t begin = 0; sent && (begin < all.size() || !killer_done); begin += kChunk) {
+    while (all.size() < begin + kChunk) all.push_back(workload.Next());
     std::vector<std::vector<std::byte>> part(
         all.begin() + static_cast<ptrdiff_t>(begin),
         all.begin() + static_cast<ptrdiff_t>(std::min(all.size(), begin + kChunk)));
