@@ -27,6 +27,10 @@
 #   SPOTEX_RECORDER_METRICS_PORT [0]    spotex-recorder's Prometheus /metrics on 127.0.0.1
 #                                       (0 = not served; docs/recorder.md)
 #   SPOTEX_RECORDER_ARGS []             extra spotex-recorder flags, split on spaces
+#   SPOTEX_HA [$HA, else 0]             1 = also a PostgreSQL streaming replica (pg_basebackup -R
+#                                       from the primary) on SPOTEX_PG_REPLICA_PORT [5433], its
+#                                       cluster in $SPOTEX_PG_DIR-replica; the gateway's history
+#                                       queries read from it (docs/history-queries.md)
 #     nats-server's Go garbage collector: collect only near the memory limit. Its default
 #     (GOGC=100) collects about once a second under load, each pass taking 40-280 ms of the
 #     two cores, which set the command log's p99 (docs/PERFORMANCE.md, "Command log").
@@ -39,7 +43,7 @@
 set -euo pipefail
 set +m # background children stay in our process group, so `setsid` never forks
 
-readonly kComponents=(nats postgres redis engine recorder gateway)
+readonly kComponents=(nats postgres pgreplica redis engine recorder gateway)
 readonly kNatsUser=spotex
 readonly kPgRole=spotex
 readonly kPgDatabase=spotex
@@ -69,6 +73,9 @@ init_config() {
     die "bad port: '$RECORDER_METRICS_PORT'"
   fi
   PG_BINDIR="${SPOTEX_PG_BINDIR:-/usr/lib/postgresql/15/bin}"
+  HA="${SPOTEX_HA:-${HA:-0}}"
+  [[ "$HA" =~ ^[01]$ ]] || die "SPOTEX_HA must be 0 or 1, got '$HA'"
+  PG_REPLICA_PORT="${SPOTEX_PG_REPLICA_PORT:-5433}"
   BIN_DIR="${SPOTEX_BIN_DIR:-$REPO_ROOT/build/release/bin}"
   MARKETS="${SPOTEX_MARKETS:-$REPO_ROOT/etc/markets.toml}"
   NATS_MAX_FILE_STORE="${SPOTEX_NATS_MAX_FILE_STORE:-4G}"
@@ -78,7 +85,8 @@ init_config() {
   START_TIMEOUT_S="${SPOTEX_START_TIMEOUT_S:-30}"
   STOP_TIMEOUT_S="${SPOTEX_STOP_TIMEOUT_S:-30}"
   local port
-  for port in "$NATS_PORT" "$NATS_MONITOR_PORT" "$PG_PORT" "$REDIS_PORT" "$GATEWAY_PORT"; do
+  for port in "$NATS_PORT" "$NATS_MONITOR_PORT" "$PG_PORT" "$REDIS_PORT" "$GATEWAY_PORT" \
+    "$PG_REPLICA_PORT"; do
     if ! [[ "$port" =~ ^[0-9]+$ ]] || ((port < 1 || port > 65535)); then
       die "bad port: '$port'"
     fi
@@ -111,6 +119,9 @@ init_paths() {
   ENGINE_DIR="$SPOTEX_VAR/engine/0"
   PG_DATA="$PG_DIR/data"
   PG_SOCKET_DIR="$PG_DIR/socket"
+  PG_REPLICA_DIR="$PG_DIR-replica"
+  PG_REPLICA_DATA="$PG_REPLICA_DIR/data"
+  PG_REPLICA_SOCKET_DIR="$PG_REPLICA_DIR/socket"
   mkdir -p "$LOG_DIR" "$RUN_DIR" "$SECRETS_DIR"
   chmod 0700 "$SECRETS_DIR"
   ENGINE_BIN="$BIN_DIR/spotex-engine"
@@ -159,7 +170,7 @@ log_file() { echo "$LOG_DIR/$1.log"; }
 component_program() {
   case "$1" in
     nats) echo nats-server ;;
-    postgres) echo postgres ;;
+    postgres | pgreplica) echo postgres ;;
     redis) echo redis-server ;;
     engine) echo spotex-engine ;;
     gateway) echo spotex-gateway ;;
@@ -170,6 +181,7 @@ component_marker() {
   case "$1" in
     nats) echo "$NATS_DIR/nats.conf" ;;
     postgres) echo "$PG_DATA" ;;
+    pgreplica) echo "$PG_REPLICA_DATA" ;;
     redis) echo "$REDIS_DIR/redis.conf" ;;
     engine) echo "$ENGINE_DIR" ;;
     gateway) echo "--port $GATEWAY_PORT" ;;
@@ -455,6 +467,7 @@ EOF
   cat >"$PG_DATA/pg_hba.conf" <<EOF
 # Written by scripts/stack.sh on every start; edits are lost.
 local all all                peer
+local replication all        peer
 host  all all 127.0.0.1/32   scram-sha-256
 EOF
   chmod 0600 "$PG_DATA/spotex.conf" "$PG_DATA/pg_hba.conf"
@@ -524,6 +537,65 @@ migrate_postgres() {
   "$MIGRATE_BIN" --host 127.0.0.1 --port "$PG_PORT" --user "$kPgRole" --dbname "$kPgDatabase" \
     --password-file "$SECRETS_DIR/pg-password" --migrations "$REPO_ROOT/db/migrations" ||
     die "postgres: schema migration failed (spotex-migrate exit $?)"
+}
+
+# ---------------------------------------------------------------------------------------------
+# The read replica (HA=1): a hot standby of the primary, streaming its WAL, for the gateway's
+# historical queries. Created once with pg_basebackup -R (the cluster superuser over the
+# primary's socket, peer authentication), then started like the primary on its own port.
+
+pg_replica_healthy() {
+  "$PG_BINDIR/pg_isready" -q -t 1 -h 127.0.0.1 -p "$PG_REPLICA_PORT" -d postgres
+}
+
+start_pgreplica() {
+  local pid dir
+  ((HA)) || return 0
+  if pid="$(running_pid pgreplica)"; then
+    note "pgreplica: already running (pid $pid)"
+    return 0
+  fi
+  require_ports_free pgreplica "$PG_REPLICA_PORT"
+  for dir in "$PG_REPLICA_DIR" "$PG_REPLICA_SOCKET_DIR"; do
+    mkdir -p "$dir"
+    chmod 0700 "$dir"
+    if ((IS_ROOT)); then chown "$kPgSystemUser:$kPgSystemUser" "$dir"; fi
+  done
+  if [ ! -s "$PG_REPLICA_DATA/PG_VERSION" ]; then
+    note "pgreplica: pg_basebackup -R from the primary into $PG_REPLICA_DATA"
+    as_pg "$PG_BINDIR/pg_basebackup" -D "$PG_REPLICA_DATA" -R -X stream -c fast \
+      -h "$PG_SOCKET_DIR" -p "$PG_PORT" -U "$kPgSystemUser" >>"$(log_file pgreplica)" 2>&1 ||
+      die "pgreplica: pg_basebackup failed; see $(log_file pgreplica)"
+  fi
+  # The primary's spotex.conf came with the copy: this one's port and socket instead.
+  cat >"$PG_REPLICA_DATA/spotex.conf" <<END_OF_CONF
+# Written by scripts/stack.sh on every start; edits are lost.
+listen_addresses = '127.0.0.1'
+port = $PG_REPLICA_PORT
+unix_socket_directories = '$PG_REPLICA_SOCKET_DIR'
+password_encryption = 'scram-sha-256'
+hot_standby = on
+END_OF_CONF
+  chmod 0600 "$PG_REPLICA_DATA/spotex.conf"
+  if ((IS_ROOT)); then chown "$kPgSystemUser:$kPgSystemUser" "$PG_REPLICA_DATA/spotex.conf"; fi
+  local server=("$PG_BINDIR/postgres" -D "$PG_REPLICA_DATA")
+  if ((IS_ROOT)); then
+    server=(setpriv --reuid="$kPgSystemUser" --regid="$kPgSystemUser" --init-groups "${server[@]}")
+  fi
+  spawn pgreplica / "${server[@]}"
+  pid="$(<"$(pid_file pgreplica)")"
+  echo "postgresql://$kPgRole@127.0.0.1:$PG_REPLICA_PORT/$kPgDatabase (standby of :$PG_PORT)" \
+    >"$(addr_file pgreplica)"
+  wait_healthy pgreplica "$pid" pg_replica_healthy
+  note "pgreplica: started (pid $pid)"
+}
+
+stop_pgreplica() {
+  local pid
+  pid="$(running_pid pgreplica)" || return 0
+  note "pgreplica: stopping (pid $pid)"
+  as_pg "$PG_BINDIR/pg_ctl" stop -D "$PG_REPLICA_DATA" -m fast -w -t "$STOP_TIMEOUT_S" \
+    >>"$(log_file pgreplica)" 2>&1 || stop_pid pgreplica "$pid"
 }
 
 stop_postgres() {
@@ -683,6 +755,10 @@ start_gateway() {
     return 0
   fi
   require_ports_free gateway "$GATEWAY_PORT"
+  local history_args=()
+  if ((HA)); then
+    history_args=(--history-pg-host 127.0.0.1 --history-pg-port "$PG_REPLICA_PORT")
+  fi
   ensure_master_key
   ensure_secret admin-token
   mkdir -p "$SPOTEX_VAR/demo"
@@ -695,7 +771,7 @@ start_gateway() {
     --redis-host 127.0.0.1 --redis-port "$REDIS_PORT" \
     --redis-password-file "$SECRETS_DIR/redis-password" \
     --secrets-dir "$SECRETS_DIR" --demo-users "$SPOTEX_VAR/demo/users.json" \
-    ${SPOTEX_GATEWAY_ARGS:-}
+    "${history_args[@]}" ${SPOTEX_GATEWAY_ARGS:-}
   pid="$(<"$(pid_file gateway)")"
   echo "http://127.0.0.1:$GATEWAY_PORT/api/v3" >"$(addr_file gateway)"
   wait_healthy gateway "$pid" gateway_healthy
@@ -722,6 +798,8 @@ stop_component() {
   local name="$1" pid
   if [ "$name" = postgres ]; then
     stop_postgres
+  elif [ "$name" = pgreplica ]; then
+    stop_pgreplica
   elif pid="$(running_pid "$name")"; then
     note "$name: stopping (pid $pid)"
     stop_pid "$name" "$pid"
@@ -738,6 +816,7 @@ cmd_up() {
   start_nats
   start_postgres
   migrate_postgres
+  start_pgreplica
   start_redis
   start_engine
   start_recorder
@@ -808,6 +887,9 @@ cmd_status() {
     elif [ "$name" = recorder ] && [ ! -x "$RECORDER_BIN" ]; then
       state="-"
       addr="(not built: $RECORDER_BIN)"
+    elif [ "$name" = pgreplica ] && ((!HA)); then
+      state="-"
+      addr="(not started: HA=0)"
     else
       state="down"
       addr="-"
@@ -847,6 +929,7 @@ cmd_run() {
       [ "$name" != engine ] || [ -x "$ENGINE_BIN" ] || continue
       [ "$name" != gateway ] || [ -x "$GATEWAY_BIN" ] || continue
       [ "$name" != recorder ] || [ -x "$RECORDER_BIN" ] || continue
+      [ "$name" != pgreplica ] || ((HA)) || continue
       if running_pid "$name" >/dev/null; then
         reported[$name]=""
       elif [ -z "${reported[$name]:-}" ]; then

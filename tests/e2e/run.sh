@@ -96,11 +96,15 @@ main() {
   make_tmp
   trap cleanup EXIT
   trap 'exit 130' INT TERM
-  read -r -a ports <<<"$(pick_free_ports 5)"
+  read -r -a ports <<<"$(pick_free_ports 6)"
   export SPOTEX_VAR="$TMP/var" SPOTEX_BIN_DIR="$BIN_DIR"
   export SPOTEX_NATS_PORT="${ports[0]}" SPOTEX_NATS_MONITOR_PORT="${ports[1]}"
   export SPOTEX_PG_PORT="${ports[2]}" SPOTEX_REDIS_PORT="${ports[3]}"
-  export SPOTEX_GATEWAY_PORT="${ports[4]}"
+  export SPOTEX_GATEWAY_PORT="${ports[4]}" SPOTEX_PG_REPLICA_PORT="${ports[5]}"
+  # SPOTEX_HA=1 (or HA=1): the stack has a streaming replica and history.test.mjs reads from it.
+  if [ "${SPOTEX_HA:-${HA:-0}}" = 1 ]; then
+    export SPOTEX_HA=1 SPOTEX_HISTORY_PG_PORT="$SPOTEX_PG_REPLICA_PORT"
+  fi
   note "SPOTEX_VAR=$SPOTEX_VAR gateway port $SPOTEX_GATEWAY_PORT"
   "$STACK" up >"$TMP/stack-up.log" 2>&1 || {
     cat "$TMP/stack-up.log" >&2
