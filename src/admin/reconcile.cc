@@ -145,7 +145,8 @@ std::expected<ReconcileReport, std::string> Reconcile(db::PgConnection& pg,
         engine_bal[{account, std::string(asset)}] = Pair{*f, *l};
       }
     }
-    simdjson::dom::element next = doc["next"];
+    simdjson::dom::element next;
+    if (doc["next"].get(next)) return std::unexpected("engine: malformed all_balances answer");
     if (next.is_null()) break;
     uint64_t np = 0;
     if (next.get(np) || np <= position) return std::unexpected("engine: bad next position");
