@@ -387,9 +387,9 @@ std::string FormatReport(const ReconcileReport& r) {
     for (const auto& d : r.balances) {
       std::string tf = d.has_table_row ? FormatUnits(d.table_free, d.scale) : "-";
       std::string tl = d.has_table_row ? FormatUnits(d.table_locked, d.scale) : "-";
-      std::snprintf(line, sizeof line, "%-12lld %-8s %22s %22s %22s %22s %22s %22s  %s\n",
-                    static_cast<long long>(d.account), d.asset.c_str(),
-                    FormatUnits(d.engine_free, d.scale).c_str(),
+      std::string account = d.account == 0 ? "0(fees)" : std::to_string(d.account);
+      std::snprintf(line, sizeof line, "%-12s %-8s %22s %22s %22s %22s %22s %22s  %s\n",
+                    account.c_str(), d.asset.c_str(), FormatUnits(d.engine_free, d.scale).c_str(),
                     FormatUnits(d.engine_locked, d.scale).c_str(),
                     FormatUnits(d.ledger_free, d.scale).c_str(),
                     FormatUnits(d.ledger_locked, d.scale).c_str(), tf.c_str(), tl.c_str(),
