@@ -74,13 +74,13 @@ class HistoryDbTest : public DbTest {
         " client_order_id, side, type, time_in_force, stp_mode, price, qty, quote_qty,"
         " stop_price, iceberg_qty, status, working, working_time_ms, executed_qty,"
         " cum_quote_qty, update_time_ms, seq, last_seq) VALUES (" +
-        std::to_string(o.id) + "," + std::to_string(o.time_ms) + "," +
-        std::to_string(o.account) + "," + std::to_string(o.symbol) + "," +
-        std::to_string(o.list_id) + ",'" + cid + "'," + std::to_string(o.side) +
-        ",0,1,1,6500000000000,100000000,0,0,0," + std::to_string(o.status) + ",true," +
-        std::to_string(o.time_ms) + "," + std::to_string(o.executed) + "," +
-        std::to_string(o.executed / 100'000'000 * 6500000000000) + "," + std::to_string(upd) +
-        "," + std::to_string(o.id) + "," + std::to_string(o.id) + ")");
+        std::to_string(o.id) + "," + std::to_string(o.time_ms) + "," + std::to_string(o.account) +
+        "," + std::to_string(o.symbol) + "," + std::to_string(o.list_id) + ",'" + cid + "'," +
+        std::to_string(o.side) + ",0,1,1,6500000000000,100000000,0,0,0," +
+        std::to_string(o.status) + ",true," + std::to_string(o.time_ms) + "," +
+        std::to_string(o.executed) + "," +
+        std::to_string(o.executed / 100'000'000 * 6500000000000) + "," + std::to_string(upd) + "," +
+        std::to_string(o.id) + "," + std::to_string(o.id) + ")");
   }
 
   // A trade and its two fills (buyer `buyer`, seller `seller`); the taker is the seller when
@@ -107,9 +107,9 @@ class HistoryDbTest : public DbTest {
       const bool maker = buyer == t.buyer_is_maker;
       Sql("INSERT INTO fills (account_id, symbol_id, trade_id, time_ms, order_id, is_buyer,"
           " is_maker, price, qty, quote_qty, commission, commission_asset) VALUES (" +
-          std::to_string(account) + "," + std::to_string(t.symbol) + "," +
-          std::to_string(t.id) + "," + std::to_string(t.time_ms) + "," + std::to_string(order) +
-          "," + (buyer ? "true" : "false") + "," + (maker ? "true" : "false") + "," +
+          std::to_string(account) + "," + std::to_string(t.symbol) + "," + std::to_string(t.id) +
+          "," + std::to_string(t.time_ms) + "," + std::to_string(order) + "," +
+          (buyer ? "true" : "false") + "," + (maker ? "true" : "false") + "," +
           std::to_string(t.price) + "," + std::to_string(t.qty) + "," + quote + ",10," +
           (buyer ? "1" : "2") + ")");
     };

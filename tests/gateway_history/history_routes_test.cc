@@ -102,7 +102,9 @@ class HistoryRoutesTest : public HistoryDbTest {
           }
           return std::nullopt;
         },
-        [] { return std::vector<gateway::AssetEntry>{{"BTC", 8}, {"USDT", 8}}; },
+        [] {
+          return std::vector<gateway::AssetEntry>{{"BTC", 8}, {"USDT", 8}};
+        },
         [] { return kT0; }, options);
     http::Router router;
     api_->Register(router);
@@ -123,8 +125,8 @@ class HistoryRoutesTest : public HistoryDbTest {
     ASSERT_TRUE(r.has_value());
   }
 
-  ParsedResponse Call(const std::string& method, const std::string& path,
-                      const std::string& params, const std::string& key = "acct-1") {
+  ParsedResponse Call(const std::string& method, const std::string& path, const std::string& params,
+                      const std::string& key = "acct-1") {
     TestClient c;
     EXPECT_TRUE(c.Connect(server_->port()));
     std::string target = path, body;
@@ -133,8 +135,8 @@ class HistoryRoutesTest : public HistoryDbTest {
     } else if (!params.empty()) {
       target += "?" + params;
     }
-    std::string req = method + " " + target + " HTTP/1.1\r\nHost: x\r\nX-MBX-APIKEY: " + key +
-                      "\r\n";
+    std::string req =
+        method + " " + target + " HTTP/1.1\r\nHost: x\r\nX-MBX-APIKEY: " + key + "\r\n";
     if (!body.empty()) {
       req += "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: " +
              std::to_string(body.size()) + "\r\n";
@@ -151,7 +153,10 @@ class HistoryRoutesTest : public HistoryDbTest {
   // Old, finished orders of account 1 only PostgreSQL knows (ids 900001..900005).
   void InsertOldOrders() {
     for (int64_t i = 1; i <= 5; ++i) {
-      InsertOrder({.id = 900000 + i, .time_ms = kOld + i * kMin, .account = 1, .symbol = btc_,
+      InsertOrder({.id = 900000 + i,
+                   .time_ms = kOld + i * kMin,
+                   .account = 1,
+                   .symbol = btc_,
                    .client_id = "old-" + std::to_string(i)});
     }
   }
@@ -187,8 +192,14 @@ TEST_F(HistoryRoutesTest, AllOrdersAndGetOrderMergePostgresWithRecentState) {
                  "symbol=BTCUSDT&orderId=" + std::to_string(id) + "&timestamp=1")
                 .status,
             200);
-  InsertOrder({.id = id, .time_ms = kT0 - 5, .account = 1, .symbol = btc_, .client_id = "recent",
-               .status = 0, .executed = 0, .update_ms = kT0 - 5});
+  InsertOrder({.id = id,
+               .time_ms = kT0 - 5,
+               .account = 1,
+               .symbol = btc_,
+               .client_id = "recent",
+               .status = 0,
+               .executed = 0,
+               .update_ms = kT0 - 5});
 
   auto all = Get("/api/v3/allOrders", "symbol=BTCUSDT&timestamp=1");
   EXPECT_EQ(Count(all, "\"orderId\":"), 6u) << all;
@@ -202,9 +213,9 @@ TEST_F(HistoryRoutesTest, AllOrdersAndGetOrderMergePostgresWithRecentState) {
   EXPECT_EQ(Count(page, "\"orderId\":"), 2u) << page;
   EXPECT_LT(page.find("900002"), page.find("900003"));
   // A time window that only PostgreSQL covers.
-  auto window = Get("/api/v3/allOrders", "symbol=BTCUSDT&startTime=" +
-                                             std::to_string(kOld + 2 * kMin) + "&endTime=" +
-                                             std::to_string(kOld + 3 * kMin) + "&timestamp=1");
+  auto window =
+      Get("/api/v3/allOrders", "symbol=BTCUSDT&startTime=" + std::to_string(kOld + 2 * kMin) +
+                                   "&endTime=" + std::to_string(kOld + 3 * kMin) + "&timestamp=1");
   EXPECT_EQ(Count(window, "\"orderId\":"), 2u) << window;
   EXPECT_EQ(Get("/api/v3/allOrders", "symbol=BTCUSDT&startTime=0&endTime=86400001&timestamp=1"),
             "{\"code\":-1127,\"msg\":\"More than 24 hours between startTime and endTime.\"}");
@@ -225,15 +236,19 @@ TEST_F(HistoryRoutesTest, AllOrdersAndGetOrderMergePostgresWithRecentState) {
   const std::string missing = "{\"code\":-2013,\"msg\":\"Order does not exist.\"}";
   EXPECT_EQ(Get("/api/v3/order", "symbol=BTCUSDT&orderId=900003", "acct-2"), missing);
   EXPECT_EQ(Get("/api/v3/order", "symbol=BTCUSDT&origClientOrderId=old-3", "acct-2"), missing);
-  EXPECT_EQ(Get("/api/v3/order", "symbol=BTCUSDT&orderId=900003&origClientOrderId=old-4"),
-            missing);
+  EXPECT_EQ(Get("/api/v3/order", "symbol=BTCUSDT&orderId=900003&origClientOrderId=old-4"), missing);
 }
 
 TEST_F(HistoryRoutesTest, MyTradesPagesAndWindowsOverBothSources) {
   // Three old trades of account 1 (buyer) with account 2 in PostgreSQL, one hour apart.
   for (int64_t i = 1; i <= 3; ++i) {
-    InsertTrade({.id = 900000 + i, .time_ms = kOld + i * kHour, .buyer_order = 800000 + i,
-                 .seller_order = 700000 + i, .buyer = 1, .seller = 2, .symbol = btc_});
+    InsertTrade({.id = 900000 + i,
+                 .time_ms = kOld + i * kHour,
+                 .buyer_order = 800000 + i,
+                 .seller_order = 700000 + i,
+                 .buyer = 1,
+                 .seller = 2,
+                 .symbol = btc_});
   }
   // A trade right now through the engine: in memory, and (already recorded) in PostgreSQL.
   ASSERT_EQ(Call("POST", "/api/v3/order",
@@ -249,10 +264,13 @@ TEST_F(HistoryRoutesTest, MyTradesPagesAndWindowsOverBothSources) {
   ASSERT_FALSE(trade_id.empty()) << buy.body;
   const std::string mine = Get("/api/v3/myTrades", "symbol=BTCUSDT&timestamp=1");
   const std::string recent_time = JsonField(mine.substr(mine.find("\"id\":" + trade_id)), "time");
-  InsertTrade({.id = std::stoll(trade_id), .time_ms = std::stoll(recent_time),
+  InsertTrade({.id = std::stoll(trade_id),
+               .time_ms = std::stoll(recent_time),
                .buyer_order = std::stoll(JsonField(buy.body, "orderId")),
                .seller_order = std::stoll(JsonField(buy.body, "orderId")) + 1'000'000,
-               .buyer = 1, .seller = 2, .symbol = btc_});
+               .buyer = 1,
+               .seller = 2,
+               .symbol = btc_});
 
   auto all = Get("/api/v3/myTrades", "symbol=BTCUSDT&timestamp=1");
   EXPECT_EQ(Count(all, "\"id\":"), 4u) << all;
@@ -261,7 +279,8 @@ TEST_F(HistoryRoutesTest, MyTradesPagesAndWindowsOverBothSources) {
   EXPECT_EQ(Count(from, "\"id\":"), 1u) << from;
   EXPECT_NE(from.find("\"id\":900002"), std::string::npos);
   // One bound implies a 24-hour window: from 1 h after the first old trade, the next two.
-  auto start = Get("/api/v3/myTrades", "symbol=BTCUSDT&startTime=" + std::to_string(kOld + 2 * kHour));
+  auto start =
+      Get("/api/v3/myTrades", "symbol=BTCUSDT&startTime=" + std::to_string(kOld + 2 * kHour));
   EXPECT_EQ(Count(start, "\"id\":"), 2u) << start;
   auto by_order = Get("/api/v3/myTrades", "symbol=BTCUSDT&orderId=800002");
   EXPECT_EQ(Count(by_order, "\"id\":"), 1u) << by_order;
@@ -282,8 +301,8 @@ TEST_F(HistoryRoutesTest, MyTradesPagesAndWindowsOverBothSources) {
 TEST_F(HistoryRoutesTest, OrderListsAndPreventedMatches) {
   InsertOldOrders();
   Sql("INSERT INTO order_lists VALUES (700001, 1, " + std::to_string(btc_) +
-      ", 'old-list', 1, 900001, 900002, " + std::to_string(kOld) + ", " +
-      std::to_string(kOld + 9) + ")");
+      ", 'old-list', 1, 900001, 900002, " + std::to_string(kOld) + ", " + std::to_string(kOld + 9) +
+      ")");
   auto list = Get("/api/v3/orderList", "orderListId=700001&timestamp=1");
   EXPECT_NE(list.find("\"orderListId\":700001,\"contingencyType\":\"OCO\",\"listStatusType\":"
                       "\"ALL_DONE\""),
@@ -328,9 +347,9 @@ class PublicHistoryTest : public HistoryDbTest {
     std::promise<http::Response> answer;
     auto responder = http::Responder::ToCallback(
         [&answer](http::Response r) { answer.set_value(std::move(r)); });
-    router_.Dispatch(http::Request(http::Method::kGet, "GET", target, {}, "", "127.0.0.1",
-                                   "127.0.0.1"),
-                     std::move(responder));
+    router_.Dispatch(
+        http::Request(http::Method::kGet, "GET", target, {}, "", "127.0.0.1", "127.0.0.1"),
+        std::move(responder));
     auto f = answer.get_future();
     if (f.wait_for(std::chrono::seconds(10)) != std::future_status::ready) return "timeout";
     return f.get().body;
@@ -355,8 +374,11 @@ class PublicHistoryTest : public HistoryDbTest {
 TEST_F(PublicHistoryTest, AggTradesHistoricalTradesAndKlinesFromPostgres) {
   for (int64_t id = 1; id <= 4; ++id) {
     // 1-2 one taker (order 50), 3-4 another (51).
-    InsertTrade({.id = id, .time_ms = kT0 + id * 1000, .buyer_order = id <= 2 ? 50 : 51,
-                 .seller_order = 60 + id, .buyer_is_maker = false});
+    InsertTrade({.id = id,
+                 .time_ms = kT0 + id * 1000,
+                 .buyer_order = id <= 2 ? 50 : 51,
+                 .seller_order = 60 + id,
+                 .buyer_is_maker = false});
   }
   InsertBar(kT0, 100'00000000, 120'00000000, 90'00000000, 110'00000000, 5, 2, 1);
   InsertBar(kT0 + 2 * kMin, 111'00000000, 111'00000000, 111'00000000, 111'00000000, 1, 1, 3);

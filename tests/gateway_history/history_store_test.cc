@@ -84,11 +84,15 @@ TEST_F(HistoryStoreTest, FindOrderByIdAndClientIdOnlyForItsAccount) {
 TEST_F(HistoryStoreTest, TradesByFromIdWindowAndOrder) {
   // Trades 1..6 between accounts 7 (buyer, orders 100+id) and 8; trade 7 is 8 vs 9.
   for (int64_t id = 1; id <= 6; ++id) {
-    InsertTrade({.id = id, .time_ms = kT0 + id * kHour, .buyer_order = 100 + id % 2,
-                 .seller_order = 200});
+    InsertTrade(
+        {.id = id, .time_ms = kT0 + id * kHour, .buyer_order = 100 + id % 2, .seller_order = 200});
   }
-  InsertTrade({.id = 7, .time_ms = kT0 + 7 * kHour, .buyer_order = 300, .seller_order = 301,
-               .buyer = 9, .seller = 8});
+  InsertTrade({.id = 7,
+               .time_ms = kT0 + 7 * kHour,
+               .buyer_order = 300,
+               .seller_order = 301,
+               .buyer = 9,
+               .seller = 8});
   auto newest = store_->Trades(7, kBtcUsdt, std::nullopt, HistoryPage{.limit = 2});
   ASSERT_TRUE(newest.has_value()) << newest.error();
   EXPECT_EQ(TradeIds(*newest), (std::vector<int64_t>{5, 6}));
@@ -122,9 +126,9 @@ TEST_F(HistoryStoreTest, TradesByFromIdWindowAndOrder) {
 
 TEST_F(HistoryStoreTest, OrderListsAndPreventedMatches) {
   Sql("INSERT INTO order_lists VALUES (1, 7, 1, 'L1', 1, 10, 11, " + std::to_string(kT0) + ", " +
-      std::to_string(kT0 + 5) + "), (2, 8, 1, 'L2', 0, 12, 13, " + std::to_string(kT0 + 1) +
-      ", " + std::to_string(kT0 + 1) + "), (3, 7, 1, 'L3', 0, 14, 15, " +
-      std::to_string(kT0 + 2) + ", " + std::to_string(kT0 + 2) + ")");
+      std::to_string(kT0 + 5) + "), (2, 8, 1, 'L2', 0, 12, 13, " + std::to_string(kT0 + 1) + ", " +
+      std::to_string(kT0 + 1) + "), (3, 7, 1, 'L3', 0, 14, 15, " + std::to_string(kT0 + 2) + ", " +
+      std::to_string(kT0 + 2) + ")");
   auto lists = store_->Lists(7, HistoryPage{});
   ASSERT_TRUE(lists.has_value()) << lists.error();
   ASSERT_EQ(lists->size(), 2u);
@@ -146,8 +150,7 @@ TEST_F(HistoryStoreTest, OrderListsAndPreventedMatches) {
   EXPECT_EQ((*by_id)[0].stp, engine::StpMode::kExpireMaker);
   EXPECT_TRUE(store_->PreventedMatches(7, kBtcUsdt, 4, std::nullopt, std::nullopt, 500)->empty());
   // By order: taker 20 in 1 and 2; maker 19 in 1..3 (4 is account 8's).
-  EXPECT_EQ(store_->PreventedMatches(7, kBtcUsdt, std::nullopt, 20, std::nullopt, 500)->size(),
-            2u);
+  EXPECT_EQ(store_->PreventedMatches(7, kBtcUsdt, std::nullopt, 20, std::nullopt, 500)->size(), 2u);
   auto maker = store_->PreventedMatches(7, kBtcUsdt, std::nullopt, 19, 2, 500);
   ASSERT_TRUE(maker.has_value());
   ASSERT_EQ(maker->size(), 2u);
@@ -164,8 +167,13 @@ TEST_F(HistoryStoreTest, OrderListsAndPreventedMatches) {
 // taker 51; 8: taker 51 again but not consecutive with 6 (trade 7 is on symbol 2).
 TEST_F(HistoryStoreTest, AggTradesAggregateConsecutiveTradesOfOneTaker) {
   auto trade = [&](int64_t id, int64_t price, int64_t taker, uint32_t symbol = kBtcUsdt) {
-    InsertTrade({.id = id, .time_ms = kT0 + id * 1000, .price = price, .qty = 1000,
-                 .buyer_order = taker, .seller_order = 900 + id, .buyer_is_maker = false,
+    InsertTrade({.id = id,
+                 .time_ms = kT0 + id * 1000,
+                 .price = price,
+                 .qty = 1000,
+                 .buyer_order = taker,
+                 .seller_order = 900 + id,
+                 .buyer_is_maker = false,
                  .symbol = symbol});
   };
   trade(1, 6500000000000, 50);
@@ -309,8 +317,7 @@ TEST_F(HistoryStoreTest, FillKlinesLeadingFlatsAndLimit) {
   EXPECT_EQ(out[0].close, 5);
   EXPECT_EQ(out[3].close, 7);
   // With a start the first `limit`, without one the last.
-  EXPECT_EQ(gateway::FillKlines({b}, 5, kMin, kT0, 0, 2, false).back().open_time_ms,
-            kT0 + kMin);
+  EXPECT_EQ(gateway::FillKlines({b}, 5, kMin, kT0, 0, 2, false).back().open_time_ms, kT0 + kMin);
   // fill_to_end: flats after the last bar up to the end.
   auto tail = gateway::FillKlines({b}, std::nullopt, kMin, 0, kT0 + 5 * kMin, 500, true);
   ASSERT_EQ(tail.size(), 3u);

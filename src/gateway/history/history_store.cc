@@ -33,10 +33,10 @@ bool Forward(const HistoryPage& p) { return p.from_id.has_value() || p.start_ms.
 // --- orders ---
 
 // Column list shared by the order queries; OrderFromRow reads it.
-#define SPOTEX_ORDER_COLUMNS                                                                  \
-  "order_id, time_ms, account_id, symbol_id, order_list_id, client_order_id, side, type, "   \
-  "time_in_force, stp_mode, price, qty, quote_qty, stop_price, iceberg_qty, status, "         \
-  "expiry_reason, working, COALESCE(working_time_ms, -1), executed_qty, cum_quote_qty, "      \
+#define SPOTEX_ORDER_COLUMNS                                                               \
+  "order_id, time_ms, account_id, symbol_id, order_list_id, client_order_id, side, type, " \
+  "time_in_force, stp_mode, price, qty, quote_qty, stop_price, iceberg_qty, status, "      \
+  "expiry_reason, working, COALESCE(working_time_ms, -1), executed_qty, cum_quote_qty, "   \
   "update_time_ms"
 
 OrderRecord OrderFromRow(const db::PgResult& r, int i) {
@@ -122,8 +122,8 @@ TradeRecord TradeFromRow(const db::PgResult& r, int i) {
 
 // --- order lists ---
 
-#define SPOTEX_LIST_COLUMNS                                                                \
-  "order_list_id, account_id, symbol_id, list_client_order_id, status, order_id_1, "       \
+#define SPOTEX_LIST_COLUMNS                                                          \
+  "order_list_id, account_id, symbol_id, list_client_order_id, status, order_id_1, " \
   "order_id_2, time_ms, update_time_ms"
 
 constexpr const char* kListsAsc =
@@ -136,8 +136,8 @@ constexpr const char* kListsDesc =
     " FROM order_lists WHERE account_id = $1 AND ($2::bigint IS NULL OR order_list_id >= $2)"
     " AND ($3::bigint IS NULL OR time_ms >= $3) AND ($4::bigint IS NULL OR time_ms <= $4)"
     " ORDER BY order_list_id DESC LIMIT $5";
-constexpr const char* kListById = "SELECT " SPOTEX_LIST_COLUMNS
-                                  " FROM order_lists WHERE account_id = $1 AND order_list_id = $2";
+constexpr const char* kListById =
+    "SELECT " SPOTEX_LIST_COLUMNS " FROM order_lists WHERE account_id = $1 AND order_list_id = $2";
 constexpr const char* kListByClientId =
     "SELECT " SPOTEX_LIST_COLUMNS
     " FROM order_lists WHERE account_id = $1 AND list_client_order_id = $2"
@@ -159,8 +159,8 @@ OrderListRecord ListFromRow(const db::PgResult& r, int i) {
 
 // --- public trades, prevented matches, bars ---
 
-#define SPOTEX_TRADE_COLUMNS                                                               \
-  "trade_id, time_ms, price, qty, quote_qty, buyer_is_maker, "                             \
+#define SPOTEX_TRADE_COLUMNS                                   \
+  "trade_id, time_ms, price, qty, quote_qty, buyer_is_maker, " \
   "CASE WHEN buyer_is_maker THEN seller_order_id ELSE buyer_order_id END"
 
 constexpr const char* kTradesFromId =
@@ -202,13 +202,13 @@ constexpr const char* kPreventedByOrder =
 
 // Bars of an interval summed from klines_1m: $3 the interval's origin (0, or a Monday for
 // weeks), $4 its length. open is the first minute's, close the last minute's.
-#define SPOTEX_BARS_QUERY(ORDER)                                                               \
-  "SELECT b, (array_agg(open ORDER BY open_time_ms))[1], max(high), min(low), "                \
-  "(array_agg(close ORDER BY open_time_ms DESC))[1], sum(volume)::bigint, "                    \
-  "sum(quote_volume)::bigint, sum(taker_buy_volume)::bigint, sum(taker_buy_quote)::bigint, "   \
-  "sum(trades)::bigint, min(first_trade_id), max(last_trade_id) FROM (SELECT *, "              \
-  "$3::bigint + div(open_time_ms - $3::bigint, $4::bigint)::bigint * $4::bigint AS b "         \
-  "FROM klines_1m WHERE symbol_id = $1 AND open_time_ms >= $5 AND open_time_ms < $6) k "       \
+#define SPOTEX_BARS_QUERY(ORDER)                                                             \
+  "SELECT b, (array_agg(open ORDER BY open_time_ms))[1], max(high), min(low), "              \
+  "(array_agg(close ORDER BY open_time_ms DESC))[1], sum(volume)::bigint, "                  \
+  "sum(quote_volume)::bigint, sum(taker_buy_volume)::bigint, sum(taker_buy_quote)::bigint, " \
+  "sum(trades)::bigint, min(first_trade_id), max(last_trade_id) FROM (SELECT *, "            \
+  "$3::bigint + div(open_time_ms - $3::bigint, $4::bigint)::bigint * $4::bigint AS b "       \
+  "FROM klines_1m WHERE symbol_id = $1 AND open_time_ms >= $5 AND open_time_ms < $6) k "     \
   "GROUP BY b ORDER BY b " ORDER " LIMIT $2"
 
 constexpr const char* kBarsAsc = SPOTEX_BARS_QUERY("ASC");
@@ -288,14 +288,14 @@ void HistoryStore::Loop() {
 
 // --- queries --------------------------------------------------------------------------------
 
-#define SPOTEX_QUERY(RESULT, ...)                 \
-  auto lease = pool_.Acquire();                   \
-  if (!lease) {                                   \
-    return std::unexpected(Err(lease.error()));   \
-  }                                               \
-  auto RESULT = (*lease)->Exec(__VA_ARGS__);      \
-  if (!RESULT) {                                  \
-    return std::unexpected(Err(RESULT.error()));  \
+#define SPOTEX_QUERY(RESULT, ...)                \
+  auto lease = pool_.Acquire();                  \
+  if (!lease) {                                  \
+    return std::unexpected(Err(lease.error()));  \
+  }                                              \
+  auto RESULT = (*lease)->Exec(__VA_ARGS__);     \
+  if (!RESULT) {                                 \
+    return std::unexpected(Err(RESULT.error())); \
   }
 
 HistoryResult<std::vector<OrderRecord>> HistoryStore::Orders(uint64_t account, uint32_t symbol,
@@ -314,8 +314,7 @@ HistoryResult<std::vector<OrderRecord>> HistoryStore::Orders(uint64_t account, u
   return out;
 }
 
-HistoryResult<std::optional<OrderRecord>> HistoryStore::FindOrder(uint64_t account,
-                                                                  uint32_t symbol,
+HistoryResult<std::optional<OrderRecord>> HistoryStore::FindOrder(uint64_t account, uint32_t symbol,
                                                                   int64_t order_id,
                                                                   std::string_view client_id) {
   const auto acc = static_cast<int64_t>(account);
@@ -409,8 +408,7 @@ HistoryResult<std::optional<OrderListRecord>> HistoryStore::FindList(
 
 HistoryResult<std::vector<PreventedMatchRecord>> HistoryStore::PreventedMatches(
     uint64_t account, uint32_t symbol, std::optional<int64_t> prevented_match_id,
-    std::optional<int64_t> order_id, std::optional<int64_t> from_prevented_match_id,
-    size_t limit) {
+    std::optional<int64_t> order_id, std::optional<int64_t> from_prevented_match_id, size_t limit) {
   const auto acc = static_cast<int64_t>(account);
   const auto sym = static_cast<int64_t>(symbol);
   auto lease = pool_.Acquire();
@@ -527,7 +525,8 @@ HistoryResult<std::vector<AggTradeRecord>> HistoryStore::AggTrades(uint32_t symb
     }
     std::vector<AggTradeRecord> aggs = AggregateTrades(trades);
     std::erase_if(aggs, [&](const AggTradeRecord& a) {
-      return (page.from_id && a.id < *page.from_id) || (page.start_ms && a.time_ms < *page.start_ms);
+      return (page.from_id && a.id < *page.from_id) ||
+             (page.start_ms && a.time_ms < *page.start_ms);
     });
     if (aggs.size() > limit) {
       aggs.resize(limit);
@@ -598,8 +597,7 @@ HistoryResult<std::optional<int64_t>> HistoryStore::CloseBefore(uint32_t symbol,
 }
 
 HistoryResult<bool> HistoryStore::AnyBarFrom(uint32_t symbol, int64_t from_ms) {
-  SPOTEX_QUERY(res,
-               "SELECT 1 FROM klines_1m WHERE symbol_id = $1 AND open_time_ms >= $2 LIMIT 1",
+  SPOTEX_QUERY(res, "SELECT 1 FROM klines_1m WHERE symbol_id = $1 AND open_time_ms >= $2 LIMIT 1",
                static_cast<int64_t>(symbol), from_ms);
   return res->rows() > 0;
 }
@@ -694,8 +692,7 @@ std::vector<OrderListRecord> MergeLists(std::vector<OrderListRecord> a,
 int64_t KlineStart(int64_t t, int64_t interval_ms) {
   const int64_t origin = interval_ms == 7 * kDayMs ? 4 * kDayMs : 0;
   const int64_t k = t - origin;
-  return origin +
-         (k >= 0 ? k / interval_ms : (k - interval_ms + 1) / interval_ms) * interval_ms;
+  return origin + (k >= 0 ? k / interval_ms : (k - interval_ms + 1) / interval_ms) * interval_ms;
 }
 
 std::vector<BarRecord> FillKlines(std::vector<BarRecord> bars, std::optional<int64_t> prev_close,
@@ -763,8 +760,7 @@ std::string PublicTradesJson(std::span<const PublicTradeRecord> trades, int base
   return out;
 }
 
-std::string AggTradesJson(std::span<const AggTradeRecord> aggs, int base_scale,
-                          int quote_scale) {
+std::string AggTradesJson(std::span<const AggTradeRecord> aggs, int base_scale, int quote_scale) {
   std::string out = "[";
   for (const auto& a : aggs) {
     if (out.size() > 1) {
@@ -820,8 +816,7 @@ std::string PreventedMatchesJson(std::span<const PreventedMatchRecord> matches,
       out += ',';
     }
     std::string sym = "\"" + std::string(symbol) + "\"";
-    out += "{\"symbol\":" + sym + ",\"preventedMatchId\":" +
-           std::to_string(m.prevented_match_id) +
+    out += "{\"symbol\":" + sym + ",\"preventedMatchId\":" + std::to_string(m.prevented_match_id) +
            ",\"takerOrderId\":" + std::to_string(m.taker_order_id) + ",\"makerSymbol\":" + sym +
            ",\"makerOrderId\":" + std::to_string(m.maker_order_id) +
            ",\"tradeGroupId\":-1,\"selfTradePreventionMode\":\"" +

@@ -50,8 +50,8 @@
 namespace spotex::gateway {
 
 struct HistoryOptions {
-  size_t threads = 2;        // query threads (1..16)
-  size_t queue_max = 1000;   // tasks waiting beyond the running ones; more are refused
+  size_t threads = 2;       // query threads (1..16)
+  size_t queue_max = 1000;  // tasks waiting beyond the running ones; more are refused
   size_t agg_trades_scanned_max = 20'000;  // trades read to build one aggTrades page
 };
 
@@ -115,8 +115,7 @@ class HistoryStore {
   // The order by id (non-zero) and/or client id (non-empty; the newest with that id). Both
   // given: they must name the same order.
   HistoryResult<std::optional<OrderRecord>> FindOrder(uint64_t account, uint32_t symbol,
-                                                      int64_t order_id,
-                                                      std::string_view client_id);
+                                                      int64_t order_id, std::string_view client_id);
   // The account's orders among `ids` (at most kLimitMax ids), by id.
   HistoryResult<std::vector<OrderRecord>> OrdersByIds(uint64_t account,
                                                       std::span<const int64_t> ids);
@@ -146,9 +145,8 @@ class HistoryStore {
   // The bars of `interval_ms` (> 0; weeks start on Monday) whose open time is in
   // [from_ms, to_ms), summed from klines_1m, with trades only, ascending: the first `limit`
   // when `ascending`, else the last `limit`.
-  HistoryResult<std::vector<BarRecord>> Bars(uint32_t symbol, int64_t interval_ms,
-                                             int64_t from_ms, int64_t to_ms, size_t limit,
-                                             bool ascending);
+  HistoryResult<std::vector<BarRecord>> Bars(uint32_t symbol, int64_t interval_ms, int64_t from_ms,
+                                             int64_t to_ms, size_t limit, bool ascending);
   // The close of the last one-minute bar before `before_ms`; nullopt if none.
   HistoryResult<std::optional<int64_t>> CloseBefore(uint32_t symbol, int64_t before_ms);
   // Whether a one-minute bar opens at or after `from_ms`.

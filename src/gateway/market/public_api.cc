@@ -72,9 +72,8 @@ void ServeAnswer(http::Request&& req, http::Responder respond, HistoryStore* sto
     return;
   }
   auto shared = std::make_shared<http::Responder>(std::move(respond));
-  if (store == nullptr || !store->Submit([shared, later = std::move(a.later)] {
-        shared->Send(later());
-      })) {
+  if (store == nullptr ||
+      !store->Submit([shared, later = std::move(a.later)] { shared->Send(later()); })) {
     shared->Send(Fail(http::errors::ServerBusy()));
   }
 }
@@ -324,8 +323,7 @@ PublicApi::Answer PublicApi::KlinesAnswer(Params& p) {
   auto end = p.GetOptionalLong("endTime");
   if (!end) return Answer{Fail(end.error()), {}};
   if (auto tz = p.GetOptionalString("timeZone"); tz && *tz != "0" && *tz != "+00:00") {
-    return Answer{Fail(Error{-1130, "Data sent for parameter 'timeZone' is not valid.", 400}),
-                  {}};
+    return Answer{Fail(Error{-1130, "Data sent for parameter 'timeZone' is not valid.", 400}), {}};
   }
   auto limit = Limit(p, 500, 1000);
   if (!limit) return Answer{Fail(limit.error()), {}};
@@ -363,10 +361,18 @@ Response PublicApi::KlinesFromStore(const SymbolRecord& symbol, int64_t interval
         if (b.open_time_ms == m) pick = b;
       }
       if (auto k = market_.CurrentKline(info.name, kMinute, m); k && k->trades > pick.trades) {
-        pick = BarRecord{m,         k->open,         k->high,
-                         k->low,    k->close,        k->volume,
-                         k->quote_volume, k->taker_buy_volume, k->taker_buy_quote,
-                         k->trades, k->first_id,     k->last_id};
+        pick = BarRecord{m,
+                         k->open,
+                         k->high,
+                         k->low,
+                         k->close,
+                         k->volume,
+                         k->quote_volume,
+                         k->taker_buy_volume,
+                         k->taker_buy_quote,
+                         k->trades,
+                         k->first_id,
+                         k->last_id};
       }
       if (pick.trades == 0) continue;
       const int64_t open = KlineStart(m, interval_ms);
@@ -399,8 +405,8 @@ Response PublicApi::KlinesFromStore(const SymbolRecord& symbol, int64_t interval
     if (!later) return Fail(http::errors::Unknown());
     fill_to_end = *later;
   }
-  auto out = FillKlines(std::move(*bars), prev_close, interval_ms, start_ms, end_ms, limit,
-                        fill_to_end);
+  auto out =
+      FillKlines(std::move(*bars), prev_close, interval_ms, start_ms, end_ms, limit, fill_to_end);
   return Response::Json(200, KlinesJson(out, interval_ms, info.base_scale, info.quote_scale));
 }
 

@@ -53,8 +53,8 @@ class PublicApi {
   Answer AggTrades(http::Params& p);
   Answer HistoricalTradesAnswer(http::Params& p);
   Answer KlinesAnswer(http::Params& p);
-  http::Response KlinesFromStore(const SymbolRecord& symbol, int64_t interval_ms,
-                                 int64_t start_ms, int64_t end_ms, size_t limit);
+  http::Response KlinesFromStore(const SymbolRecord& symbol, int64_t interval_ms, int64_t start_ms,
+                                 int64_t end_ms, size_t limit);
 
   http::Response ExchangeInfo(http::Params& p);
   http::Response Depth(http::Params& p);
