@@ -147,8 +147,8 @@ std::expected<void, std::string> Recorder::Impl::CreateConsumer() {
   // The recorder applies in stream order: acking a run's last message acks the run.
   cc.AckPolicy = js_AckAll;
   cc.AckWait = config_.ack_wait_ms * 1'000'000;
-  // A run's messages stay unacknowledged until it commits; one run is at most
-  // max_batch_events messages (each holds at least one event) plus one fetch.
+  // A run's messages stay unacknowledged until it commits; one run is at most about
+  // max_batch_events messages (each holds at least one event).
   cc.MaxAckPending = std::max<int64_t>(1000, config_.max_batch_events + config_.fetch_messages);
   if (pos.stream_seq == 0) {
     cc.DeliverPolicy = js_DeliverAll;
@@ -187,6 +187,7 @@ bool Recorder::Impl::Restart(const std::atomic<bool>& stop) {
     if (r) r = CreateConsumer();
     if (r) {
       fresh_ = true;
+      pending_ = 0;  // unknown for the new consumer: its first pull asks for one message
       UpdateLag(true);
       return true;
     }
