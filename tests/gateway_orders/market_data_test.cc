@@ -232,5 +232,20 @@ TEST_F(MarketDataTest, KlinesOfSeveralIntervalsFillQuietIntervals) {
   EXPECT_EQ(*MarketData::ParseInterval("4h"), 4 * 60 * kMin);
 }
 
+// Klines are complete in memory only from the minute after the first event the gateway saw:
+// trades earlier in the minute it started in went by before its seed. The public klines route
+// answers from memory alone from that minute on, and asks the history store before it.
+TEST_F(MarketDataTest, KlinesAreCompleteFromTheMinuteAfterTheFirstEvent) {
+  EXPECT_EQ(md_.KlinesCompleteFrom("BTCUSDT"), 0);  // seeded, no event yet
+  EXPECT_EQ(md_.KlinesCompleteFrom("XYZ"), 0);
+  Limit(1, engine::Side::kSell, 65000, 10, kT0 + 3 * kMin + 17);
+  EXPECT_EQ(md_.KlinesCompleteFrom("BTCUSDT"), kT0 + 4 * kMin);
+  Limit(2, engine::Side::kBuy, 65000, 10, kT0 + 9 * kMin);
+  EXPECT_EQ(md_.KlinesCompleteFrom("BTCUSDT"), kT0 + 4 * kMin);  // set once
+  // A symbol seeded again keeps what it had.
+  md_.AddSymbol(Btc(), 0, {}, {});
+  EXPECT_EQ(md_.KlinesCompleteFrom("BTCUSDT"), kT0 + 4 * kMin);
+}
+
 }  // namespace
 }  // namespace spotex::gateway

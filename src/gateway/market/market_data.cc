@@ -104,6 +104,7 @@ void MarketData::AddSymbol(const SymbolInfo& info, int64_t last_update_id,
   for (const auto& l : bids) b.bids[l.price] = l.qty;
   for (const auto& l : asks) b.asks[l.price] = l.qty;
   names_[info.id] = info.name;
+  if (b.bars_complete_from == 0) ++books_waiting_;
 }
 
 bool MarketData::HasSymbol(std::string_view name) const {
@@ -170,8 +171,24 @@ const MarketData::Book* MarketData::Find(std::string_view symbol) const {
   return it == books_.end() ? nullptr : &it->second;
 }
 
+int64_t MarketData::KlinesCompleteFrom(std::string_view symbol) const {
+  std::shared_lock lock(mu_);
+  const Book* b = Find(symbol);
+  return b ? b->bars_complete_from : 0;
+}
+
 void MarketData::Apply(const proto::Envelope& envelope) {
   std::unique_lock lock(mu_);
+  // Symbols seeded since the last event see events from now on: their bars are complete from
+  // the next minute.
+  if (books_waiting_ > 0) {
+    for (auto& [name, b] : books_) {
+      if (b.bars_complete_from == 0) {
+        b.bars_complete_from = BarStart(envelope.header().time_ms, kMinute) + kMinute;
+      }
+    }
+    books_waiting_ = 0;
+  }
   for (auto r = envelope.reader(); !r.Done(); r.Next()) {
     if (const auto* l = r.If<engine::BookLevel>()) {
       auto n = names_.find(l->symbol);
@@ -208,7 +225,10 @@ void MarketData::Apply(const proto::Envelope& envelope) {
         bar.open = bar.high = bar.low = t->price.v;
         bar.first_id = t->trade_id;
         b.bars.push_back(bar);
-        if (b.bars.size() > kBarsKept) b.bars.pop_front();
+        if (b.bars.size() > kBarsKept) {
+          b.bars_complete_from = std::max(b.bars_complete_from, b.bars.front().open_time + kMinute);
+          b.bars.pop_front();
+        }
       }
       Bar& bar = b.bars.back();
       bar.high = std::max(bar.high, t->price.v);

@@ -85,6 +85,12 @@ class MarketData {
   std::optional<Kline> CurrentKline(std::string_view symbol, int64_t interval_ms,
                                     int64_t now_ms) const;
 
+  // The open time of the first minute whose one-minute bar this gateway holds complete: the
+  // minute after the first event it applied for the symbol (trades of the minute it started in
+  // may be missing), later if old bars were dropped. 0 = nothing complete yet (no event since
+  // the seed). Klines from this time on can be answered from memory alone.
+  int64_t KlinesCompleteFrom(std::string_view symbol) const;
+
   // Kline interval ("1m".."1M") -> milliseconds; months are 0 (calendar months are not
   // supported yet: -1120). nullopt = not an interval.
   static std::optional<int64_t> ParseInterval(std::string_view s);
@@ -107,7 +113,8 @@ class MarketData {
     std::map<int64_t, int64_t, std::greater<>> bids;  // best (highest) first
     std::map<int64_t, int64_t> asks;                  // best (lowest) first
     std::deque<Trade> trades;
-    std::deque<Bar> bars;  // one-minute bars, oldest first, only minutes with trades
+    std::deque<Bar> bars;            // one-minute bars, oldest first, only minutes with trades
+    int64_t bars_complete_from = 0;  // see KlinesCompleteFrom
   };
 
   const Book* Find(std::string_view symbol) const;
@@ -121,6 +128,7 @@ class MarketData {
   mutable std::shared_mutex mu_;
   std::map<std::string, Book, std::less<>> books_;
   std::map<engine::SymbolId, std::string> names_;
+  size_t books_waiting_ = 0;  // books whose bars_complete_from is not set yet
 };
 
 }  // namespace spotex::gateway

@@ -337,13 +337,28 @@ PublicApi::Answer PublicApi::KlinesAnswer(Params& p) {
   const SymbolRecord r = *rec;
   const int64_t iv = *interval, s = start->value_or(0), e = end->value_or(0);
   const size_t n = *limit;
-  return Answer{{}, [this, r, iv, s, e, n] { return KlinesFromStore(r, iv, s, e, n); }};
+  // The first bar the answer can hold: from startTime, else `limit` bars back from endTime or
+  // now. When memory holds every minute from there on, it answers alone (no database trip).
+  const int64_t last = KlineStart(e > 0 ? e : clock_(), iv);
+  const int64_t first = s > 0 ? KlineStart(s, iv) : last - static_cast<int64_t>(n - 1) * iv;
+  const int64_t held_from = market_.KlinesCompleteFrom(r.info.name);
+  if (held_from > 0 && first >= held_from) {
+    auto out = market_.Klines(r.info.name, iv, s, e, n);
+    return Answer{out ? Response::Json(200, std::move(*out)) : Fail(InvalidSymbol()), {}};
+  }
+  return Answer{{}, [this, r, iv, s, e, n] {
+                  if (auto from_store = KlinesFromStore(r, iv, s, e, n)) return *from_store;
+                  // The history store is unreachable: what memory holds (the bars since this
+                  // gateway started), as before there was a store, rather than no chart at all.
+                  auto out = market_.Klines(r.info.name, iv, s, e, n);
+                  return out ? Response::Json(200, std::move(*out)) : Fail(InvalidSymbol());
+                }};
 }
 
 // PostgreSQL's bars, the recorder's last minutes completed from memory: for each of the last
 // kRecentMinutes minutes the version with more trades (memory's or PostgreSQL's) counts.
-Response PublicApi::KlinesFromStore(const SymbolRecord& symbol, int64_t interval_ms,
-                                    int64_t start_ms, int64_t end_ms, size_t limit) {
+std::optional<Response> PublicApi::KlinesFromStore(const SymbolRecord& symbol, int64_t interval_ms,
+                                                   int64_t start_ms, int64_t end_ms, size_t limit) {
   constexpr int64_t kMinute = 60'000, kRecentMinutes = 5;
   const SymbolInfo& info = symbol.info;
   const int64_t now = clock_();
@@ -351,10 +366,10 @@ Response PublicApi::KlinesFromStore(const SymbolRecord& symbol, int64_t interval
   const int64_t to = end_ms > 0 ? KlineStart(end_ms, interval_ms) + interval_ms : INT64_MAX;
   const int64_t cutoff = std::max(from, KlineStart(now, kMinute) - kRecentMinutes * kMinute);
   auto bars = store_->Bars(info.id, interval_ms, from, std::min(to, cutoff), limit, start_ms > 0);
-  if (!bars) return Fail(http::errors::Unknown());
+  if (!bars) return std::nullopt;
   if (to > cutoff) {
     auto minutes = store_->Bars(info.id, kMinute, cutoff, to, 2 * kRecentMinutes, true);
-    if (!minutes) return Fail(http::errors::Unknown());
+    if (!minutes) return std::nullopt;
     for (int64_t m = cutoff; m < std::min(to, now + 1); m += kMinute) {
       BarRecord pick;
       for (const auto& b : *minutes) {
@@ -396,13 +411,13 @@ Response PublicApi::KlinesFromStore(const SymbolRecord& symbol, int64_t interval
   std::optional<int64_t> prev_close;
   if (start_ms > 0) {
     auto prev = store_->CloseBefore(info.id, from);
-    if (!prev) return Fail(http::errors::Unknown());
+    if (!prev) return std::nullopt;
     prev_close = *prev;
   }
   bool fill_to_end = false;
   if (end_ms > 0 && to != INT64_MAX) {
     auto later = store_->AnyBarFrom(info.id, to);
-    if (!later) return Fail(http::errors::Unknown());
+    if (!later) return std::nullopt;
     fill_to_end = *later;
   }
   auto out =

@@ -1,7 +1,7 @@
 // The public market-data endpoints of /api/v3 (BINANCE_API.md §7.1-7.2): ping, time,
-// exchangeInfo, depth, trades, historicalTrades, aggTrades, klines, uiKlines, avgPrice, ticker/24hr, ticker,
-// ticker/price, ticker/bookTicker. Answered from the gateway's memory (MarketData and the
-// symbol list read from the engine); no request reaches the engine.
+// exchangeInfo, depth, trades, historicalTrades, aggTrades, klines, uiKlines, avgPrice,
+// ticker/24hr, ticker, ticker/price, ticker/bookTicker. Answered from the gateway's memory
+// (MarketData and the symbol list read from the engine); no request reaches the engine.
 //
 // With a history store (SetHistory; issue 6 §2, docs/history-queries.md) the requests that
 // reach beyond memory are answered from PostgreSQL on the store's threads: aggTrades with
@@ -15,8 +15,8 @@
 #include <mutex>
 #include <vector>
 
-#include "gateway/http/params.h"
 #include "gateway/history/history_store.h"
+#include "gateway/http/params.h"
 #include "gateway/http/router.h"
 #include "gateway/market/engine_json.h"
 #include "gateway/market/market_data.h"
@@ -53,8 +53,9 @@ class PublicApi {
   Answer AggTrades(http::Params& p);
   Answer HistoricalTradesAnswer(http::Params& p);
   Answer KlinesAnswer(http::Params& p);
-  http::Response KlinesFromStore(const SymbolRecord& symbol, int64_t interval_ms, int64_t start_ms,
-                                 int64_t end_ms, size_t limit);
+  // nullopt: the store failed.
+  std::optional<http::Response> KlinesFromStore(const SymbolRecord& symbol, int64_t interval_ms,
+                                                int64_t start_ms, int64_t end_ms, size_t limit);
 
   http::Response ExchangeInfo(http::Params& p);
   http::Response Depth(http::Params& p);
