@@ -7,7 +7,7 @@ SHARED_DIR ?= $(abspath $(REPO_ROOT)/../shared)
 # Commands for the differential test under sanitizers (the release run uses its default, 1M+).
 SANITIZE_DIFF_COMMANDS ?= 200000
 
-.PHONY: deps build test test-release test-debug up down run status bench-engine bench-log bench-api bench-ws bench-recorder clean
+.PHONY: deps build test test-release test-debug up down run status reconcile bench-engine bench-log bench-api bench-ws bench-recorder clean
 
 deps:
 	$(REPO_ROOT)/scripts/install-deps.sh
@@ -45,6 +45,10 @@ run: build
 # (stack.sh status exits 3 when something is down; here the table is what matters.)
 status:
 	@$(REPO_ROOT)/scripts/stack.sh status || true
+
+# The engine's live balances against the ledger the recorder wrote (docs/reconcile-and-archive.md).
+reconcile:
+	$(REPO_ROOT)/scripts/stack.sh reconcile
 
 # XC matching benchmark: WORKLOADS="XC-1K" picks a subset, RUNS=2 repeats each workload.
 bench-engine: deps

@@ -4,11 +4,13 @@
 # ordinary processes whose data, logs, pid files, sockets and secrets all live under one
 # directory ($SPOTEX_VAR, default <repo>/var). Nothing system-wide, no systemd.
 #
-# Usage: scripts/stack.sh up|down|run|status
+# Usage: scripts/stack.sh up|down|run|status|reconcile
 #   up      start what is not running yet (idempotent), wait until each answers, print a table
 #   down    stop what `up` started, in reverse order (SIGTERM, bounded wait, then SIGKILL)
 #   run     up, then stay in the foreground reporting deaths; Ctrl-C or SIGTERM runs down
 #   status  print what runs; exit 0 if every component that can run does, 3 otherwise
+#   reconcile  spotex-admin reconcile against this stack: the engine's live balances against
+#           the ledger in PostgreSQL (docs/reconcile-and-archive.md); exit 0 = no difference
 #
 # Environment (defaults in brackets):
 #   SPOTEX_VAR [<repo>/var]            SPOTEX_SECRETS_DIR [$SPOTEX_VAR/secrets]
@@ -943,13 +945,22 @@ cmd_run() {
   done
 }
 
+# spotex-admin reconcile with this stack's NATS and PostgreSQL (extra flags from
+# SPOTEX_RECONCILE_ARGS, e.g. --wait-ms 60000 --json 1).
+cmd_reconcile() {
+  [ -x "$ADMIN_BIN" ] || die "reconcile: $ADMIN_BIN is not built"
+  "$ADMIN_BIN" "${NATS_CLIENT_ARGS[@]}" --pg-host 127.0.0.1 --pg-port "$PG_PORT" \
+    --pg-user "$kPgRole" --pg-dbname "$kPgDatabase" --pg-password-file "$SECRETS_DIR/pg-password" \
+    reconcile ${SPOTEX_RECONCILE_ARGS:-}
+}
+
 main() {
   local cmd="${1:-}"
   init_config
   case "$cmd" in
-    up | down | run | status) ;;
+    up | down | run | status | reconcile) ;;
     *)
-      echo "usage: $0 up|down|run|status" >&2
+      echo "usage: $0 up|down|run|status|reconcile" >&2
       exit 2
       ;;
   esac

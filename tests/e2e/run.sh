@@ -145,6 +145,14 @@ main() {
       "answering /health, so every signed test was skipped (market-data tests exit $rc)"
   fi
   [ "$rc" -eq 0 ] || fail "node --test exited $rc"
+
+  # After the clients' workload: the ledger the recorder wrote must equal the engine's live
+  # balances, account by account, and balance per asset (issue 6, docs/reconcile-and-archive.md).
+  SPOTEX_RECONCILE_ARGS="--wait-ms 60000" "$STACK" reconcile >"$TMP/reconcile.log" 2>&1 || {
+    cat "$TMP/reconcile.log" >&2
+    fail "spotex-admin reconcile reported differences (or could not run)"
+  }
+  note "$(tail -n 1 "$TMP/reconcile.log")"
   note "all passed"
 }
 
