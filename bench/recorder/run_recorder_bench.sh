@@ -56,37 +56,8 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-# As root, PostgreSQL runs as the postgres user, which must be able to pass through the
-# temporary directory (mktemp makes it 0700; 0711 lets it through without listing).
-make_tmp() {
-  local base="${TMPDIR:-/tmp}"
-  if [[ "$(id -u)" -eq 0 ]] && ! runuser -u postgres -- test -x "${base}" 2>/dev/null; then
-    base=/tmp
-  fi
-  tmp="$(mktemp -d "${base}/spotex-recorder-bench.XXXXXX")"
-  chmod 0711 "${tmp}"
-}
-
-listening_ports_hex() {
-  local f
-  for f in /proc/net/tcp /proc/net/tcp6; do
-    [[ -r "${f}" ]] && awk '$4 == "0A" { split($2, a, ":"); print a[2] }' "${f}"
-  done
-}
-
-# N distinct ports nothing listens on, clear of the stack's defaults.
-pick_free_ports() {
-  local n="$1" port chosen=() listening
-  listening="$(listening_ports_hex)"
-  while ((${#chosen[@]} < n)); do
-    port=$((20000 + RANDOM % 30000))
-    if ! grep -qx "$(printf '%04X' "${port}")" <<<"${listening}" &&
-      [[ " ${chosen[*]} " != *" ${port} "* ]]; then
-      chosen+=("${port}")
-    fi
-  done
-  echo "${chosen[@]}"
-}
+# shellcheck source=../../scripts/lib/scratch.sh
+source "${repo}/scripts/lib/scratch.sh"
 
 # Stops the stack's recorder (SIGTERM: it commits what it holds) and waits for it.
 stop_recorder() {
@@ -97,9 +68,9 @@ stop_recorder() {
 }
 
 run_once() {
-  make_tmp
+  tmp="$(spotex_make_tmp spotex-recorder-bench)"
   local ports
-  read -r -a ports <<<"$(pick_free_ports 5)"
+  read -r -a ports <<<"$(spotex_pick_free_ports 5)"
   # Only the programs this benchmark needs: stack.sh starts what it finds.
   mkdir -p "${tmp}/bin"
   local b

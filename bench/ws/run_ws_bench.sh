@@ -73,38 +73,8 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-# As root, PostgreSQL runs as the postgres user, which must be able to pass through the
-# temporary directory (mktemp makes it 0700; 0711 lets it through without listing).
-make_tmp() {
-  local base="${TMPDIR:-/tmp}"
-  if [[ "$(id -u)" -eq 0 ]] && ! runuser -u postgres -- test -x "${base}" 2>/dev/null; then
-    base=/tmp
-  fi
-  tmp="$(mktemp -d "${base}/spotex-ws-bench.XXXXXX")"
-  chmod 0711 "${tmp}"
-}
-
-listening_ports_hex() {
-  local f
-  for f in /proc/net/tcp /proc/net/tcp6; do
-    [[ -r "${f}" ]] && awk '$4 == "0A" { split($2, a, ":"); print a[2] }' "${f}"
-  done
-}
-
-# N distinct ports nothing listens on, below the ephemeral range (the benchmark's own 10,000
-# client sockets take ports from it).
-pick_free_ports() {
-  local n="$1" port chosen=() listening
-  listening="$(listening_ports_hex)"
-  while ((${#chosen[@]} < n)); do
-    port=$((20000 + RANDOM % 12000))
-    if ! grep -qx "$(printf '%04X' "${port}")" <<<"${listening}" &&
-      [[ " ${chosen[*]} " != *" ${port} "* ]]; then
-      chosen+=("${port}")
-    fi
-  done
-  echo "${chosen[@]}"
-}
+# shellcheck source=../../scripts/lib/scratch.sh
+source "${repo}/scripts/lib/scratch.sh"
 
 # The gateway flags that take the rate limits out of a one-IP benchmark and admit every
 # connection, for those the gateway knows (its usage text names them).
@@ -174,14 +144,14 @@ one_run() {
 }
 
 main() {
-  make_tmp
+  tmp="$(spotex_make_tmp spotex-ws-bench)"
   # Every connection is a descriptor in ws_bench and in the gateway (which inherits this).
   ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
   if (($(ulimit -n) < connections + 2000)); then
     echo "run_ws_bench: warning: ulimit -n is $(ulimit -n), below CONNECTIONS + 2000" >&2
   fi
   local ports
-  read -r -a ports <<<"$(pick_free_ports 5)"
+  read -r -a ports <<<"$(spotex_pick_free_ports 5 12000)"
   export SPOTEX_VAR="${tmp}/var" SPOTEX_SECRETS_DIR="${tmp}/var/secrets"
   export SPOTEX_NATS_PORT="${ports[0]}" SPOTEX_NATS_MONITOR_PORT="${ports[1]}"
   export SPOTEX_PG_PORT="${ports[2]}" SPOTEX_REDIS_PORT="${ports[3]}"

@@ -33,17 +33,8 @@ fail() {
 }
 note() { echo "e2e: $*"; }
 
-# The temporary directory must be searchable by the postgres user when we are root (mktemp
-# makes it 0700): 0711 lets it pass through without listing. If $TMPDIR itself is closed to
-# that user, fall back to /tmp.
-make_tmp() {
-  local base="${TMPDIR:-/tmp}"
-  if [ "$(id -u)" -eq 0 ] && ! runuser -u postgres -- test -x "$base" 2>/dev/null; then
-    base=/tmp
-  fi
-  TMP="$(mktemp -d "$base/spotex-e2e.XXXXXX")"
-  chmod 0711 "$TMP"
-}
+# shellcheck source=../../scripts/lib/scratch.sh
+source "$REPO_ROOT/scripts/lib/scratch.sh"
 
 TMP=""
 cleanup() {
@@ -66,26 +57,6 @@ cleanup() {
   exit "$rc"
 }
 
-# Listening TCP ports (hex, upper case) from /proc, so no extra tool is needed.
-listening_ports_hex() {
-  local f
-  for f in /proc/net/tcp /proc/net/tcp6; do
-    [ -r "$f" ] && awk '$4 == "0A" { split($2, a, ":"); print a[2] }' "$f"
-  done
-}
-port_listening() { listening_ports_hex | grep -qx "$(printf '%04X' "$1")"; }
-
-# N distinct ports that nothing listens on, from a range clear of the defaults.
-pick_free_ports() {
-  local n="$1" port chosen=()
-  while [ ${#chosen[@]} -lt "$n" ]; do
-    port=$((20000 + RANDOM % 30000))
-    if ! port_listening "$port" && [[ " ${chosen[*]} " != *" $port "* ]]; then
-      chosen+=("$port")
-    fi
-  done
-  echo "${chosen[@]}"
-}
 
 main() {
   local ports users rc=0
@@ -93,10 +64,10 @@ main() {
   [ -x "$BIN_DIR/spotex-engine" ] || fail "$BIN_DIR/spotex-engine is not built"
   "$E2E_DIR/install.sh"
 
-  make_tmp
+  TMP="$(spotex_make_tmp spotex-e2e)"
   trap cleanup EXIT
   trap 'exit 130' INT TERM
-  read -r -a ports <<<"$(pick_free_ports 6)"
+  read -r -a ports <<<"$(spotex_pick_free_ports 6)"
   export SPOTEX_VAR="$TMP/var" SPOTEX_BIN_DIR="$BIN_DIR"
   export SPOTEX_NATS_PORT="${ports[0]}" SPOTEX_NATS_MONITOR_PORT="${ports[1]}"
   export SPOTEX_PG_PORT="${ports[2]}" SPOTEX_REDIS_PORT="${ports[3]}"
