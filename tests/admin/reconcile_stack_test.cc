@@ -53,9 +53,11 @@ TEST(ReconcileStackTest, ZeroDifferencesAfterAndDuringARandomWorkload) {
   });
   o.page_accounts = 5;
   int runs = 0, moving = 0;
+  // No ASSERT while the load thread runs: returning early would destroy it joinable.
   while (!done && runs < 20) {
     auto busy = admin::Reconcile(stack.db(), Engine(stack), o);
-    ASSERT_TRUE(busy.has_value()) << busy.error() << stack.recorder_log();
+    EXPECT_TRUE(busy.has_value()) << busy.error() << stack.recorder_log();
+    if (!busy) break;
     EXPECT_EQ(busy->differences(), 0u) << admin::FormatReport(*busy);
     ++runs;
     moving += busy->engine_seq_min < busy->engine_seq_max;
