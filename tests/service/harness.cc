@@ -10,13 +10,17 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <condition_variable>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <functional>
+#include <mutex>
 #include <sstream>
 #include <stdexcept>
 #include <thread>
+#include <utility>
 
 #include "bus/subjects.h"
 #include "proto/envelope.h"
@@ -52,10 +56,63 @@ int FreePort() {
   return port;
 }
 
+namespace {
+
+// PR_SET_PDEATHSIG fires when the *thread* that forked the child ends, not the process. A
+// child forked by a short-lived test thread (a killer that restarts a service, say) would be
+// killed the moment that thread returns. So every child is forked by this one thread, which
+// lives as long as the process.
+class Forker {
+ public:
+  static Forker& Get() {
+    static Forker* forker = new Forker;  // never destroyed: its thread runs until exit
+    return *forker;
+  }
+  pid_t Fork(const std::function<void()>& child) {
+    std::lock_guard call(call_mu_);
+    std::unique_lock lock(mu_);
+    job_ = &child;
+    done_ = false;
+    cv_.notify_all();
+    cv_.wait(lock, [&] { return done_; });
+    return pid_;
+  }
+
+ private:
+  Forker() {
+    std::thread([this] {
+      for (;;) {
+        std::unique_lock lock(mu_);
+        cv_.wait(lock, [&] { return job_ != nullptr; });
+        const std::function<void()>* job = std::exchange(job_, nullptr);
+        pid_ = ::fork();
+        if (pid_ == 0) {
+          (*job)();
+          std::_Exit(127);
+        }
+        done_ = true;
+        cv_.notify_all();
+      }
+    }).detach();
+  }
+  std::mutex call_mu_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  const std::function<void()>* job_ = nullptr;
+  bool done_ = false;
+  pid_t pid_ = -1;
+};
+
+}  // namespace
+
 pid_t Spawn(const std::vector<std::string>& argv, const std::string& log_path) {
   const pid_t parent = ::getpid();
-  pid_t pid = ::fork();
-  if (pid == 0) {
+  // Everything the child needs is built before fork: it must not allocate (the sanitizers'
+  // allocators are not fork-safe in a threaded process).
+  std::vector<char*> args;
+  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+  return Forker::Get().Fork([&] {
     // A test that crashes must not leave its servers running: they die with it.
     ::prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (::getppid() != parent) std::_Exit(127);
@@ -65,13 +122,8 @@ pid_t Spawn(const std::vector<std::string>& argv, const std::string& log_path) {
       ::dup2(fd, 2);
       ::close(fd);
     }
-    std::vector<char*> args;
-    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-    args.push_back(nullptr);
     ::execvp(args[0], args.data());
-    std::_Exit(127);
-  }
-  return pid;
+  });
 }
 
 int KillAndWait(pid_t pid, int sig) {
