@@ -6,7 +6,9 @@ set -euo pipefail
 packages=(g++ cmake ninja-build ccache make pkg-config googletest libgtest-dev
   libnats-dev nats-server libtomlplusplus-dev redis-server postgresql
   libboost-dev libsodium-dev libpq-dev libhiredis-dev libsimdjson-dev curl
-  clang-19 libclang-rt-19-dev python3 zlib1g-dev)
+  clang-19 libclang-rt-19-dev python3 zlib1g-dev haproxy openssl)
+# haproxy: the edge in front of the gateway replicas (scripts/stack.sh, docs/edge.md); openssl:
+# its self-signed certificate when SPOTEX_TLS=1.
 # python3: bench/api/create_users.py (make bench-api).
 # clang-19 + its runtime: libFuzzer for tests/fuzz (g++ has no libFuzzer; Debian's default
 # clang 14 cannot compile libstdc++ 12's <expected>).
