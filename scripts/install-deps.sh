@@ -6,7 +6,8 @@ set -euo pipefail
 packages=(g++ cmake ninja-build ccache make pkg-config googletest libgtest-dev
   libnats-dev nats-server libtomlplusplus-dev redis-server postgresql
   libboost-dev libsodium-dev libpq-dev libhiredis-dev libsimdjson-dev curl
-  clang-19 libclang-rt-19-dev python3 zlib1g-dev haproxy openssl)
+  clang-19 libclang-rt-19-dev python3 zlib1g-dev haproxy openssl libspdlog-dev)
+# libspdlog-dev: the services' JSON log lines (src/service/log.cc, docs/logging.md).
 # haproxy: the edge in front of the gateway replicas (scripts/stack.sh, docs/edge.md); openssl:
 # its self-signed certificate when SPOTEX_TLS=1.
 # python3: bench/api/create_users.py (make bench-api).
