@@ -1,31 +1,280 @@
 #include "service/log.h"
 
-#include <chrono>
+#include <spdlog/async_logger.h>
+#include <spdlog/details/thread_pool.h>
+#include <spdlog/logger.h>
+#include <spdlog/pattern_formatter.h>
+#include <spdlog/sinks/stdout_sinks.h>
+
+#include <atomic>
+#include <charconv>
 #include <cstdio>
-#include <string>
+#include <cstdlib>
+#include <memory>
+#include <mutex>
 
 namespace spotex::service {
+namespace {
 
-void Log(LogLevel level, std::string_view component, std::string_view message) {
-  auto now = std::chrono::system_clock::now();
-  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
-  std::string line = "{\"ts\":" + std::to_string(ms) + ",\"level\":\"";
-  line += level == LogLevel::kInfo ? "info" : level == LogLevel::kWarn ? "warn" : "error";
-  line += "\",\"component\":\"";
-  line += component;
-  line += "\",\"msg\":\"";
-  for (char c : message) {
-    if (c == '"' || c == '\\') {
-      line += '\\';
-      line += c;
-    } else if (static_cast<unsigned char>(c) < 0x20) {
-      line += ' ';
-    } else {
-      line += c;
+// The timestamp is added by spdlog (it caches the formatted second); the rest of the object
+// is built by LogLine, so the line is valid JSON whatever the message holds.
+constexpr const char* kPattern = R"({"ts":"%Y-%m-%dT%H:%M:%S.%eZ",%v})";
+constexpr size_t kQueueLinesMax = 1'000'000;
+
+struct State {
+  std::atomic<std::shared_ptr<spdlog::logger>> logger;
+  std::mutex init_mu;  // serializes InitLog and FlushLog
+  std::shared_ptr<spdlog::details::thread_pool> pool;  // the async logger's, if any
+  bool atexit_registered = false;
+};
+
+std::shared_ptr<spdlog::sinks::sink> MakeSink() {
+  auto sink = std::make_shared<spdlog::sinks::stderr_sink_mt>();
+  sink->set_formatter(
+      std::make_unique<spdlog::pattern_formatter>(kPattern, spdlog::pattern_time_type::utc));
+  return sink;
+}
+
+std::shared_ptr<spdlog::logger> MakeSyncLogger() {
+  auto logger = std::make_shared<spdlog::logger>("spotex", MakeSink());
+  logger->set_level(spdlog::level::trace);
+  logger->flush_on(spdlog::level::trace);
+  return logger;
+}
+
+// Never destroyed: lines may be logged from static destructors and detached threads.
+State& GetState() {
+  static State* state = [] {
+    auto* s = new State;
+    s->logger.store(MakeSyncLogger());
+    return s;
+  }();
+  return *state;
+}
+
+spdlog::level::level_enum ToSpdlog(LogLevel level) {
+  switch (level) {
+    case LogLevel::kInfo:
+      return spdlog::level::info;
+    case LogLevel::kWarn:
+      return spdlog::level::warn;
+    case LogLevel::kError:
+      return spdlog::level::err;
+  }
+  return spdlog::level::err;
+}
+
+std::string_view LevelName(LogLevel level) {
+  switch (level) {
+    case LogLevel::kInfo:
+      return "info";
+    case LogLevel::kWarn:
+      return "warn";
+    case LogLevel::kError:
+      return "error";
+  }
+  return "error";
+}
+
+// Length of the valid UTF-8 sequence at the start of `s` (RFC 3629: no overlongs, no
+// surrogates, at most U+10FFFF), or 0 when it is not one.
+size_t Utf8SequenceLength(std::string_view s) {
+  const auto b = [&](size_t i) { return static_cast<unsigned char>(s[i]); };
+  const unsigned char c = b(0);
+  size_t n = 0;
+  unsigned char lo = 0x80;
+  unsigned char hi = 0xBF;
+  if (c >= 0xC2 && c <= 0xDF) {
+    n = 2;
+  } else if (c >= 0xE0 && c <= 0xEF) {
+    n = 3;
+    if (c == 0xE0) lo = 0xA0;
+    if (c == 0xED) hi = 0x9F;
+  } else if (c >= 0xF0 && c <= 0xF4) {
+    n = 4;
+    if (c == 0xF0) lo = 0x90;
+    if (c == 0xF4) hi = 0x8F;
+  } else {
+    return 0;
+  }
+  if (s.size() < n || b(1) < lo || b(1) > hi) {
+    return 0;
+  }
+  for (size_t i = 2; i < n; ++i) {
+    if (b(i) < 0x80 || b(i) > 0xBF) {
+      return 0;
     }
   }
-  line += "\"}\n";
-  std::fwrite(line.data(), 1, line.size(), stderr);
+  return n;
+}
+
+void AppendKey(std::string& out, std::string_view key) {
+  out += ',';
+  AppendJsonEscaped(out, key);
+  out += ':';
+}
+
+}  // namespace
+
+void AppendJsonEscaped(std::string& out, std::string_view text) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  out += '"';
+  size_t i = 0;
+  while (i < text.size()) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    if (c >= 0x80) {
+      const size_t n = Utf8SequenceLength(text.substr(i));
+      if (n == 0) {
+        out += "\\ufffd";
+        ++i;
+      } else {
+        out.append(text.substr(i, n));
+        i += n;
+      }
+      continue;
+    }
+    switch (c) {
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      default:
+        if (c < 0x20 || c == 0x7F) {
+          out += "\\u00";
+          out += kHex[c >> 4];
+          out += kHex[c & 0xF];
+        } else {
+          out += static_cast<char>(c);
+        }
+    }
+    ++i;
+  }
+  out += '"';
+}
+
+bool InitLog(const LogOptions& options) {
+  if (options.async && (options.queue_lines < 1 || options.queue_lines > kQueueLinesMax)) {
+    return false;
+  }
+  State& state = GetState();
+  std::lock_guard lock(state.init_mu);
+  std::shared_ptr<spdlog::details::thread_pool> old_pool = std::move(state.pool);
+  if (options.async) {
+    state.pool = std::make_shared<spdlog::details::thread_pool>(options.queue_lines, 1);
+    auto logger = std::make_shared<spdlog::async_logger>(
+        "spotex", MakeSink(), state.pool, spdlog::async_overflow_policy::block);
+    logger->set_level(spdlog::level::trace);
+    state.logger.store(std::move(logger));
+    if (!state.atexit_registered) {
+      state.atexit_registered = true;
+      std::atexit(FlushLog);
+    }
+  } else {
+    state.logger.store(MakeSyncLogger());
+  }
+  // Dropping the old pool writes what it still holds and joins its thread (once the lines
+  // being posted by other threads, which hold it for the moment, are in).
+  old_pool.reset();
+  return true;
+}
+
+void FlushLog() {
+  State& state = GetState();
+  std::lock_guard lock(state.init_mu);
+  if (state.pool == nullptr) {
+    state.logger.load()->flush();
+    return;
+  }
+  state.logger.store(MakeSyncLogger());
+  state.pool.reset();
+}
+
+void Log(LogLevel level, std::string_view component, std::string_view message) {
+  LogLine(level, component, message).Write();
+}
+
+void Log(LogLevel level, std::string_view component, std::string_view message,
+         const LogFields& fields) {
+  LogLine(level, component, message).Fields(fields).Write();
+}
+
+LogLine::LogLine(LogLevel level, std::string_view component, std::string_view message)
+    : level_(level) {
+  body_.reserve(96 + message.size());
+  body_ += "\"level\":\"";
+  body_ += LevelName(level);
+  body_ += '"';
+  AppendKey(body_, "component");
+  AppendJsonEscaped(body_, component);
+  AppendKey(body_, "msg");
+  AppendJsonEscaped(body_, message);
+}
+
+LogLine& LogLine::Str(std::string_view key, std::string_view value) {
+  AppendKey(body_, key);
+  AppendJsonEscaped(body_, value);
+  return *this;
+}
+
+LogLine& LogLine::Int(std::string_view key, int64_t value) {
+  AppendKey(body_, key);
+  char buf[24];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, value);
+  body_.append(buf, end);
+  return *this;
+}
+
+LogLine& LogLine::Uint(std::string_view key, uint64_t value) {
+  AppendKey(body_, key);
+  char buf[24];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, value);
+  body_.append(buf, end);
+  return *this;
+}
+
+LogLine& LogLine::Seconds(std::string_view key, double seconds) {
+  AppendKey(body_, key);
+  char buf[32];
+  // Not NaN/inf: JSON has no literal for them.
+  if (!(seconds == seconds) || seconds > 1e12 || seconds < -1e12) {
+    seconds = 0;
+  }
+  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, seconds, std::chars_format::fixed, 6);
+  body_.append(buf, end);
+  return *this;
+}
+
+LogLine& LogLine::Fields(const LogFields& fields) {
+  if (!fields.request_id.empty()) {
+    Str("request_id", fields.request_id);
+  }
+  if (fields.account_id.has_value()) {
+    Uint("account_id", *fields.account_id);
+  }
+  if (!fields.command_id.empty()) {
+    Str("command_id", fields.command_id);
+  }
+  return *this;
+}
+
+void LogLine::Write() {
+  if (written_) {
+    return;
+  }
+  written_ = true;
+  std::shared_ptr<spdlog::logger> logger = GetState().logger.load();
+  logger->log(ToSpdlog(level_), spdlog::string_view_t(body_.data(), body_.size()));
 }
 
 }  // namespace spotex::service
