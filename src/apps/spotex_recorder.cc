@@ -7,6 +7,7 @@
 #include <atomic>
 #include <csignal>
 #include <cstdio>
+#include <memory>
 
 #include "apps/flags.h"
 #include "bus/nats.h"
@@ -14,6 +15,7 @@
 #include "recorder/metrics.h"
 #include "recorder/recorder.h"
 #include "service/log.h"
+#include "service/metrics.h"
 
 namespace {
 
@@ -93,19 +95,24 @@ int main(int argc, char** argv) {
     service::Log(service::LogLevel::kError, "recorder", nats.error().message);
     return 1;
   }
-  recorder::RecorderMetrics metrics;
-  recorder::MetricsServer server(metrics);
+  metrics::Registry registry;
+  metrics::RegisterProcessMetrics(registry);
+  recorder::RecorderMetrics metrics(registry);
+  std::unique_ptr<metrics::MetricsServer> server;
   if (*metrics_port > 0) {
-    if (auto r = server.Start(static_cast<int>(*metrics_port)); !r) {
-      service::Log(service::LogLevel::kError, "recorder", r.error());
+    auto started =
+        metrics::MetricsServer::Start(registry, "127.0.0.1", static_cast<uint16_t>(*metrics_port));
+    if (!started) {
+      service::Log(service::LogLevel::kError, "recorder", started.error());
       return 1;
     }
+    server = std::move(*started);
     service::Log(service::LogLevel::kInfo, "recorder",
-                 "metrics on http://127.0.0.1:" + std::to_string(server.port()) + "/metrics");
+                 "metrics on http://127.0.0.1:" + std::to_string(server->port()) + "/metrics");
   }
   recorder::Recorder rec(**nats, config, metrics);
   auto r = rec.Run(g_stop);
-  server.Stop();
+  server.reset();
   if (!r) return r.error().failure == recorder::RecorderFailure::kConfig ? 2 : 1;
   service::Log(service::LogLevel::kInfo, "recorder", "stopped");
   return 0;

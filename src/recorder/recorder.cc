@@ -113,8 +113,8 @@ std::expected<void, std::string> Recorder::Impl::OpenWriter() {
   writer_ = std::move(*w);
   const auto& pos = writer_->position();
   next_seq_ = pos.command_seq + 1;
-  metrics_.position_command_seq = pos.command_seq;
-  metrics_.position_stream_seq = pos.stream_seq;
+  metrics_.position_command_seq.Set(static_cast<double>(pos.command_seq));
+  metrics_.position_stream_seq.Set(static_cast<double>(pos.stream_seq));
   return {};
 }
 
@@ -191,7 +191,7 @@ bool Recorder::Impl::Restart(const std::atomic<bool>& stop) {
       UpdateLag(true);
       return true;
     }
-    metrics_.errors.fetch_add(1, std::memory_order_relaxed);
+    metrics_.errors.Inc();
     Log(service::LogLevel::kError, r.error() + "; retrying");
     Backoff(stop);
   }
@@ -331,8 +331,8 @@ Fault Recorder::Impl::Apply(Chunk& run, std::string& why) {
     Log(service::LogLevel::kWarn, "ack: " + bus::StatusText(s));
   }
   const auto& pos = writer_->position();
-  metrics_.position_command_seq = pos.command_seq;
-  metrics_.position_stream_seq = pos.stream_seq;
+  metrics_.position_command_seq.Set(static_cast<double>(pos.command_seq));
+  metrics_.position_stream_seq.Set(static_cast<double>(pos.stream_seq));
   fresh_ = false;
   backoff_ms_ = 0;
   return Fault::kNone;
@@ -345,13 +345,16 @@ void Recorder::Impl::UpdateLag(bool force) {
   const auto& pos = writer_->position();
   auto evt = nats_.LastSeq(bus::EventStream(config_.shard));
   auto cmd = nats_.LastSeq(bus::CommandStream(config_.shard));
-  if (evt) metrics_.lag_messages = *evt > pos.stream_seq ? *evt - pos.stream_seq : 0;
+  if (evt) {
+    metrics_.lag_messages.Set(
+        static_cast<double>(*evt > pos.stream_seq ? *evt - pos.stream_seq : 0));
+  }
   if (cmd) {
     uint64_t behind = *cmd > pos.command_seq ? *cmd - pos.command_seq : 0;
-    metrics_.lag_commands = behind;
-    metrics_.lag_ms = behind > 0 && last_applied_time_ms_ > 0
-                          ? std::max<int64_t>(0, now - last_applied_time_ms_)
-                          : 0;
+    metrics_.lag_commands.Set(static_cast<double>(behind));
+    metrics_.lag_ms.Set(static_cast<double>(behind > 0 && last_applied_time_ms_ > 0
+                                                ? std::max<int64_t>(0, now - last_applied_time_ms_)
+                                                : 0));
   }
 }
 
@@ -371,8 +374,8 @@ void Recorder::Impl::MaybeLogProgress() {
                 static_cast<double>(log_events_) / secs, static_cast<double>(log_batches_) / secs,
                 static_cast<unsigned long long>(pos.command_seq),
                 static_cast<unsigned long long>(pos.stream_seq),
-                static_cast<unsigned long long>(metrics_.lag_messages.load()),
-                static_cast<unsigned long long>(metrics_.lag_commands.load()));
+                static_cast<unsigned long long>(metrics_.lag_messages.Value()),
+                static_cast<unsigned long long>(metrics_.lag_commands.Value()));
   if (log_batches_ > 0) Log(service::LogLevel::kInfo, line);
   log_since_ms_ = now;
   log_batches_ = 0;
@@ -399,7 +402,7 @@ std::expected<void, RecorderError> Recorder::Impl::Run(const std::atomic<bool>& 
     }
     if (f == Fault::kRestart) {
       // The run's messages are not acknowledged; the consumer is recreated from the position.
-      metrics_.errors.fetch_add(1, std::memory_order_relaxed);
+      metrics_.errors.Inc();
       Log(service::LogLevel::kError, why + "; restarting from the committed position");
       run = {};
       Backoff(stop);
