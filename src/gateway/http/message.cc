@@ -66,7 +66,9 @@ Response Response::Json(int status, std::string json) {
 }
 
 Response Response::FromError(const Error& error) {
-  return Json(error.http_status, ErrorBody(error));
+  Response response = Json(error.http_status, ErrorBody(error));
+  response.code = error.code;
+  return response;
 }
 
 }  // namespace spotex::http

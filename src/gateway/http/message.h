@@ -49,6 +49,12 @@ class Request {
   // Every header in arrival order, names as sent.
   const HeaderList& headers() const { return headers_; }
 
+  // The request's id for logs (docs/logging.md): the validated X-Request-Id the proxy sent, or
+  // one the server made up; empty when the server does not assign ids
+  // (ServerConfig::request_id_header).
+  std::string_view request_id() const { return request_id_; }
+  void set_request_id(std::string id) { request_id_ = std::move(id); }
+
   // Address of the TCP peer ("127.0.0.1", "::1").
   std::string_view peer_ip() const { return peer_ip_; }
   // The client's address: the peer, or, when the peer is a trusted proxy, the address it
@@ -63,6 +69,7 @@ class Request {
   std::string body_;
   std::string peer_ip_;
   std::string client_ip_;
+  std::string request_id_;
 };
 
 // A response to send. Content-Length, Connection and Server are set by the server; `headers`
@@ -73,6 +80,9 @@ struct Response {
   std::string body;
   std::string content_type = std::string(kJsonContentType);
   HeaderList headers;
+  // The Binance error code of an error body (set by FromError), 0 otherwise. Not sent: it
+  // tells the server's request observer (metrics, request log) the code without parsing.
+  int code = 0;
 
   // A JSON response with `status` and `json` as the body.
   static Response Json(int status, std::string json);

@@ -27,8 +27,17 @@ class Router {
   // supported." Thread-safe once no more routes are added.
   void Dispatch(Request&& request, Responder responder) const;
 
+  // The pattern of the route Dispatch would give `path` to (also for a known path with another
+  // method, which gets 405), or empty when the path is unknown. The view points into this
+  // router. Dispatch notes it on the Responder (Responder::NoteRoute) before calling the
+  // route's handler or answering 405. Thread-safe once no more routes are added.
+  std::string_view Match(Method method, std::string_view path) const;
+
   // A Handler for Server::Start that dispatches through a shared, frozen copy of this router.
   Handler ToHandler() &&;
+  // The frozen copy itself (for Match), to build the Handler with ToHandler(router).
+  std::shared_ptr<const Router> Freeze() &&;
+  static Handler ToHandler(std::shared_ptr<const Router> frozen);
 
  private:
   struct Route {
@@ -39,6 +48,10 @@ class Router {
   };
 
   bool Insert(Method method, std::string path, bool prefix, Handler handler);
+  // The route for `method` and `path` (exact before the longest prefix), or null; `any_method`
+  // is then the first route of that path with another method, or null.
+  const Route* Find(Method method, std::string_view path, const Route** any_method,
+                           std::string* allow) const;
 
   std::vector<Route> routes_;
 };

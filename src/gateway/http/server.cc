@@ -1,8 +1,10 @@
 #include "gateway/http/server.h"
 
 #include <boost/asio/post.hpp>
+#include <cstdio>
 #include <exception>
 #include <future>
+#include <random>
 #include <string_view>
 #include <utility>
 
@@ -21,6 +23,14 @@ constexpr std::chrono::milliseconds kAcceptRetryDelay{50};
 constexpr std::chrono::milliseconds kForceCloseWait{2'000};
 // Most X-Forwarded-For hops examined.
 constexpr size_t kForwardedHopsMax = 32;
+
+// A random hex prefix that tells this server's request ids from another replica's.
+std::string RequestIdPrefix() {
+  std::random_device device;
+  char buf[17];
+  std::snprintf(buf, sizeof buf, "%08x%08x", device(), device());
+  return buf;
+}
 
 std::string BusyResponse() {
   const std::string body = ErrorBody(errors::ServerBusy());
@@ -70,6 +80,7 @@ ServerImpl::ServerImpl(ServerConfig config, Handler handler, WsFactory ws_factor
       ws_factory_(std::move(ws_factory)),
       trusted_(std::move(trusted)),
       busy_response_(BusyResponse()),
+      request_id_prefix_(RequestIdPrefix()),
       acceptor_(asio::make_strand(io_context_)),
       accept_retry_timer_(acceptor_.get_executor()) {}
 
@@ -324,7 +335,33 @@ std::string ServerImpl::ClientIp(const asio::ip::address& peer, const HeaderList
   return client.to_string();
 }
 
+std::string ServerImpl::NextRequestId() {
+  const uint64_t n = next_request_id_.fetch_add(1, std::memory_order_relaxed);
+  char buf[20];
+  const int len = std::snprintf(buf, sizeof buf, "%llx", static_cast<unsigned long long>(n));
+  std::string id;
+  id.reserve(request_id_prefix_.size() + 1 + static_cast<size_t>(len));
+  id += request_id_prefix_;
+  id += '-';
+  id.append(buf, static_cast<size_t>(len));
+  return id;
+}
+
 }  // namespace detail
+
+bool IsValidRequestId(std::string_view id) {
+  if (id.empty() || id.size() > kRequestIdMax) {
+    return false;
+  }
+  for (const char c : id) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                    std::string_view("._:+/=@-").find(c) != std::string_view::npos;
+    if (!ok) {
+      return false;
+    }
+  }
+  return true;
+}
 
 // --- Responder ---
 
@@ -369,6 +406,27 @@ bool Responder::Send(Response response) {
 
 void Responder::AddHeaders(HeaderList headers) {
   for (auto& h : headers) headers_.push_back(std::move(h));
+}
+
+void Responder::NoteRoute(std::string_view route) {
+  if (exchange_ != nullptr) {
+    std::lock_guard lock(exchange_->notes_mu);
+    exchange_->route = route;
+  }
+}
+
+void Responder::NoteAccount(uint64_t account_id) {
+  if (exchange_ != nullptr) {
+    std::lock_guard lock(exchange_->notes_mu);
+    exchange_->account_id = account_id;
+  }
+}
+
+void Responder::NoteCommand(std::string_view command_id) {
+  if (exchange_ != nullptr) {
+    std::lock_guard lock(exchange_->notes_mu);
+    exchange_->command_id.assign(command_id.substr(0, kRequestIdMax));
+  }
 }
 
 // --- Server ---

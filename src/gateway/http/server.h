@@ -15,13 +15,44 @@
 #include <expected>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "gateway/http/message.h"
 #include "gateway/http/websocket.h"
 
 namespace spotex::http {
+
+// What the server knows of one answered request, for ServerConfig::on_request. The views are
+// valid during the call only.
+struct RequestRecord {
+  // The method token and the target up to '?' as sent (empty when the request could not be
+  // parsed). The path is client input: it may hold anything (a listenKey in /ws/<key>).
+  std::string_view method;
+  std::string_view path;
+  // The route pattern that handled it (Responder::NoteRoute; the router notes it), or the
+  // WebSocket path prefix of an upgrade; empty when nothing did.
+  std::string_view route;
+  int status = 0;  // 101 for an accepted WebSocket upgrade
+  int code = 0;    // Response::code (Binance error code), 0 for none
+  // From the request's first byte (or, for a pipelined request, from the end of the previous
+  // answer) until its answer was written.
+  std::chrono::nanoseconds duration{0};
+  // False when writing the answer failed (the peer left, the write timed out).
+  bool written = true;
+  std::string_view request_id;
+  std::string_view client_ip;
+  // Noted by the handler (Responder::NoteAccount, NoteCommand).
+  std::optional<uint64_t> account_id;
+  std::string_view command_id;
+};
+
+// Called on an I/O thread after each answer (including the server's own 4xx for bad HTTP, the
+// 500 for a slow handler and accepted WebSocket upgrades). Must be cheap and thread-safe, and
+// must not throw (it runs in the server's completion handlers).
+using RequestObserver = std::function<void(const RequestRecord&)>;
 
 struct ServerConfig {
   // IPv4 or IPv6 address to bind ("0.0.0.0" for every interface).
@@ -53,7 +84,20 @@ struct ServerConfig {
   // WebSocket endpoints and their limits (websocket.h); used with Start(config, handler,
   // ws_factory). An open WebSocket counts against max_connections like an HTTP connection.
   WebSocketConfig websocket;
+  // Request ids (docs/logging.md). When not empty, this request header (e.g. "X-Request-Id",
+  // set by the proxy in front) gives each request its id if it is 1..kRequestIdMax characters
+  // of [A-Za-z0-9._:+/=@-]; otherwise the server makes one up. The id is passed to the handler
+  // (Request::request_id), to on_request, and echoed in the same response header.
+  std::string request_id_header;
+  // See RequestObserver; empty = none.
+  RequestObserver on_request;
 };
+
+// Longest request id taken from a client or proxy header.
+inline constexpr size_t kRequestIdMax = 64;
+
+// True if `id` may be used as a request id (the rules of ServerConfig::request_id_header).
+bool IsValidRequestId(std::string_view id);
 
 namespace detail {
 struct Exchange;
@@ -85,6 +129,13 @@ class Responder {
   // is dropped): a layer in front of the handler uses it for rate-limit headers. Not
   // thread-safe; call before handing the Responder on.
   void AddHeaders(HeaderList headers);
+
+  // Notes for ServerConfig::on_request (the request log and metrics): the route pattern that
+  // matched (a string that outlives the server, e.g. the router's), the authenticated account,
+  // the engine command's id. Thread-safe; notes made after the answer was sent may be missed.
+  void NoteRoute(std::string_view route);
+  void NoteAccount(uint64_t account_id);
+  void NoteCommand(std::string_view command_id);
 
   // True while this Responder can still answer.
   explicit operator bool() const { return exchange_ != nullptr; }

@@ -13,6 +13,7 @@
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/websocket/stream.hpp>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -21,6 +22,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <unordered_map>
 #include <vector>
@@ -52,6 +54,11 @@ struct Exchange {
   std::shared_ptr<Lifeline> lifeline;
   // Set by Responder::ToCallback: the answer goes here instead of to a session.
   std::function<void(Response)> callback;
+  // Responder::Note*, read by the session when it sends the answer.
+  std::mutex notes_mu;
+  std::string_view route;
+  std::optional<uint64_t> account_id;
+  std::string command_id;
 };
 
 // How an answer came to be, for the counters.
@@ -100,6 +107,8 @@ class ServerImpl {
   const Handler& handler() const { return handler_; }
   const WsFactory& ws_factory() const { return ws_factory_; }
   uint64_t NextWsId() { return next_ws_id_.fetch_add(1, std::memory_order_relaxed); }
+  // A request id of this server's own: "<random per server>-<sequence>", both hex.
+  std::string NextRequestId();
   const std::shared_ptr<Lifeline>& lifeline() const { return lifeline_; }
   Counters& counters() { return counters_; }
 
@@ -132,6 +141,8 @@ class ServerImpl {
   std::unordered_map<Connection*, std::weak_ptr<Connection>> sessions_;
   std::atomic<bool> draining_{false};
   std::atomic<uint64_t> next_ws_id_{1};
+  std::atomic<uint64_t> next_request_id_{1};
+  std::string request_id_prefix_;
 
   std::mutex control_mu_;  // serializes Shutdown and Wait
   bool shutdown_done_ = false;
@@ -182,6 +193,11 @@ class Session : public Connection, public std::enable_shared_from_this<Session> 
   void Linger();
   void OnLinger(beast::error_code ec, size_t bytes);
   void Close();
+  // The request id for the current request: the configured header's value when valid, else
+  // a new one. Empty when ids are off.
+  std::string AssignRequestId(const HeaderList& headers);
+  // Passes the answered request to ServerConfig::on_request, then forgets it.
+  void Observe(int status, bool written);
 
   ServerImpl& server_;
   beast::tcp_stream stream_;
@@ -198,6 +214,18 @@ class Session : public Connection, public std::enable_shared_from_this<Session> 
   size_t lingered_bytes_ = 0;
   std::vector<char> linger_buffer_;
   bool upgraded_ = false;  // stream_ moved to a WsSession
+
+  // The request being answered, for ServerConfig::on_request (and the X-Request-Id echo).
+  std::chrono::steady_clock::time_point request_start_;
+  std::string request_method_;
+  std::string request_path_;
+  std::string request_id_;
+  std::string request_client_ip_;
+  std::string_view route_;
+  std::optional<uint64_t> account_id_;
+  std::string command_id_;
+  int answer_status_ = 0;
+  int answer_code_ = 0;
 };
 
 // What a WsConnection handle shares with its WsSession: the send queue and the close request.

@@ -5,6 +5,7 @@
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
 #include <boost/beast/websocket/rfc6455.hpp>
+#include <chrono>
 #include <exception>
 #include <string_view>
 #include <utility>
@@ -137,6 +138,7 @@ void Session::OnFirstBytes(beast::error_code ec, size_t bytes) {
   }
   buffer_.commit(bytes);
   state_ = State::kReading;
+  request_start_ = std::chrono::steady_clock::now();
   parser_.emplace();
   parser_->header_limit(static_cast<uint32_t>(server_.config().header_limit_bytes));
   parser_->body_limit(server_.config().body_limit_bytes);
@@ -196,6 +198,7 @@ void Session::OnReadError(beast::error_code ec) {
   }
   if (const std::optional<Error> error = ErrorForParse(ec); error.has_value()) {
     server_.counters().malformed_requests.fetch_add(1, std::memory_order_relaxed);
+    request_client_ip_ = peer_.to_string();
     // Whatever follows in the buffer cannot be framed any more.
     buffer_.consume(buffer_.size());
     request_version_ = 11;
@@ -219,12 +222,18 @@ void Session::Dispatch() {
     headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
   }
   std::string client_ip = server_.ClientIp(peer_, headers);
+  request_method_.assign(message.method_string());
+  const std::string_view target = message.target();
+  request_path_.assign(target.substr(0, target.find('?')));
+  request_id_ = AssignRequestId(headers);
+  request_client_ip_ = client_ip;
   if (TryUpgrade(message, headers, client_ip)) {
     return;
   }
   Request request(ToMethod(message.method()), std::string(message.method_string()),
                   std::string(message.target()), std::move(headers), std::move(message.body()),
                   peer_.to_string(), std::move(client_ip));
+  request.set_request_id(request_id_);
 
   auto exchange = std::make_shared<Exchange>();
   exchange->session = weak_from_this();
@@ -257,6 +266,7 @@ bool Session::TryUpgrade(bhttp::request<bhttp::string_body>& message, const Head
   for (const std::string& prefix : config.paths) {
     if (path == prefix || (path.starts_with(prefix) && path[prefix.size()] == '/')) {
       registered = true;
+      route_ = prefix;
       break;
     }
   }
@@ -299,6 +309,7 @@ bool Session::TryUpgrade(bhttp::request<bhttp::string_body>& message, const Head
   }
   upgraded_ = true;
   state_ = State::kClosing;
+  Observe(101, /*written=*/true);
   server_.Register(ws);
   // Same strand: the stream kept its executor.
   ws->Start(std::move(message));
@@ -343,6 +354,22 @@ void Session::Send(Response response, bool close_after) {
   }
   response_.body() = std::move(response.body);
   response_.keep_alive(keep_alive);
+  answer_status_ = status;
+  answer_code_ = response.code;
+  if (!server_.config().request_id_header.empty()) {
+    if (request_id_.empty()) {
+      request_id_ = server_.NextRequestId();  // bad HTTP: no request was read
+    }
+    response_.set(server_.config().request_id_header, request_id_);
+  }
+  if (exchange_ != nullptr) {
+    std::lock_guard lock(exchange_->notes_mu);
+    if (!exchange_->route.empty()) {
+      route_ = exchange_->route;
+    }
+    account_id_ = exchange_->account_id;
+    command_id_ = exchange_->command_id;
+  }
   response_.prepare_payload();
   if (request_is_head_) {
     // Same headers as GET would get, no body.
@@ -358,6 +385,7 @@ void Session::Send(Response response, bool close_after) {
 
 void Session::OnWrite(beast::error_code ec, bool keep_alive) {
   response_ = {};
+  Observe(answer_status_, /*written=*/!ec);
   if (ec) {
     if (ec == beast::error::timeout) {
       server_.counters().timeouts.fetch_add(1, std::memory_order_relaxed);
@@ -413,6 +441,55 @@ void Session::OnLinger(beast::error_code ec, size_t bytes) {
                           [self = shared_from_this()](beast::error_code read_ec, size_t n) {
                             self->OnLinger(read_ec, n);
                           });
+}
+
+std::string Session::AssignRequestId(const HeaderList& headers) {
+  const std::string& name = server_.config().request_id_header;
+  if (name.empty()) {
+    return {};
+  }
+  for (const auto& [field, value] : headers) {
+    if (ascii::EqualsIgnoreCase(field, name)) {
+      if (IsValidRequestId(value)) {
+        return value;
+      }
+      break;
+    }
+  }
+  return server_.NextRequestId();
+}
+
+void Session::Observe(int status, bool written) {
+  const RequestObserver& observer = server_.config().on_request;
+  if (observer) {
+    RequestRecord record;
+    record.method = request_method_;
+    record.path = request_path_;
+    record.route = route_;
+    record.status = status;
+    record.code = answer_code_;
+    record.duration = std::chrono::steady_clock::now() - request_start_;
+    record.written = written;
+    record.request_id = request_id_;
+    record.client_ip = request_client_ip_;
+    record.account_id = account_id_;
+    record.command_id = command_id_;
+    try {
+      observer(record);
+    } catch (...) {
+      // An observer must not throw; a failing log or metric must not break the connection.
+    }
+  }
+  // Forget the request (the strings keep their capacity for the next one).
+  request_method_.clear();
+  request_path_.clear();
+  request_id_.clear();
+  request_client_ip_.clear();
+  route_ = {};
+  account_id_.reset();
+  command_id_.clear();
+  answer_status_ = 0;
+  answer_code_ = 0;
 }
 
 void Session::Close() {
