@@ -6,10 +6,10 @@ set -euo pipefail
 packages=(g++ cmake ninja-build ccache make pkg-config googletest libgtest-dev
   libnats-dev nats-server libtomlplusplus-dev redis-server postgresql
   libboost-dev libsodium-dev libpq-dev libhiredis-dev libsimdjson-dev curl
-  clang-19 libclang-rt-19-dev python3 zlib1g-dev haproxy openssl libspdlog-dev)
+  clang-19 libclang-rt-19-dev python3 zlib1g-dev haproxy openssl libspdlog-dev socat)
 # libspdlog-dev: the services' JSON log lines (src/service/log.cc, docs/logging.md).
 # haproxy: the edge in front of the gateway replicas (scripts/stack.sh, docs/edge.md); openssl:
-# its self-signed certificate when SPOTEX_TLS=1.
+# its self-signed certificate when SPOTEX_TLS=1; socat: to talk to its runtime API socket.
 # python3: bench/api/create_users.py (make bench-api).
 # clang-19 + its runtime: libFuzzer for tests/fuzz (g++ has no libFuzzer; Debian's default
 # clang 14 cannot compile libstdc++ 12's <expected>).

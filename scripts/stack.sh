@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The local Spotex stack: NATS JetStream, PostgreSQL 15, Redis 7, the engine service, the history
-# recorder and the gateway, run as
+# recorder, the gateway replicas and HAProxy in front of them (the edge, docs/edge.md), run as
 # ordinary processes whose data, logs, pid files, sockets and secrets all live under one
 # directory ($SPOTEX_VAR, default <repo>/var). Nothing system-wide, no systemd.
 #
@@ -23,7 +23,29 @@
 #   SPOTEX_MARKETS [<repo>/etc/markets.toml]
 #   SPOTEX_NATS_MAX_FILE_STORE [4G]    SPOTEX_NATS_MAX_MEMORY_STORE [256M]
 #   SPOTEX_NATS_GOGC [off]              SPOTEX_NATS_GOMEMLIMIT [2GiB]
-#   SPOTEX_GATEWAY_PORT [8080]          the public HTTP API on 127.0.0.1
+#   SPOTEX_GATEWAY_PORT [8080]          the public HTTP API on 127.0.0.1 (HAProxy's, or with
+#                                       SPOTEX_EDGE=0 the one gateway's)
+#   SPOTEX_EDGE [1]                     1 = HAProxy on SPOTEX_GATEWAY_PORT in front of
+#                                       SPOTEX_GATEWAY_REPLICAS gateways (components haproxy,
+#                                       gateway-1, gateway-2, ...); 0 = one gateway (component
+#                                       gateway) directly on SPOTEX_GATEWAY_PORT, no HAProxy
+#   SPOTEX_GATEWAY_REPLICAS [2]         gateway replicas behind HAProxy (1..8)
+#   SPOTEX_GATEWAY_REPLICA_PORTS [SPOTEX_GATEWAY_PORT+1 .. +REPLICAS]  their ports on
+#                                       127.0.0.1, space-separated, one per replica
+#   SPOTEX_TLS [0]                      1 = HAProxy also serves HTTPS on SPOTEX_TLS_PORT [8443]
+#                                       with a self-signed certificate made on first start
+#                                       ($SPOTEX_SECRETS_DIR/tls/edge.pem)
+#   SPOTEX_EDGE_MAXCONN [10000]         HAProxy's connections in all (lowered to what the hard
+#                                       open-files limit allows: 2 descriptors each)
+#   SPOTEX_EDGE_CONN_PER_IP [2000]      open connections per client IP (more: refused)
+#   SPOTEX_EDGE_CONN_RATE_10S [20000]   new connections per client IP per 10 s (more: refused)
+#   SPOTEX_EDGE_REQ_RATE_10S [50000]    HTTP requests per client IP per 10 s (more: 429 -1003);
+#                                       a flood guard: the gateway's Binance weight limits stay
+#                                       the API's real limit
+#   SPOTEX_EDGE_CHECK_INTER_MS [200]    health check interval; a replica is out after
+#                                       SPOTEX_EDGE_CHECK_FALL [2] failed checks, back after
+#                                       SPOTEX_EDGE_CHECK_RISE [2] good ones
+#   SPOTEX_EDGE_THREADS [2]             HAProxy threads
 #   SPOTEX_GATEWAY_ARGS []              extra spotex-gateway flags, split on spaces (e.g. the
 #                                       rate limits for a benchmark: --weight-per-minute N)
 #   SPOTEX_RECORDER_METRICS_PORT [0]    spotex-recorder's Prometheus /metrics on 127.0.0.1
@@ -45,7 +67,10 @@
 set -euo pipefail
 set +m # background children stay in our process group, so `setsid` never forks
 
-readonly kComponents=(nats postgres pgreplica redis engine recorder gateway)
+# Every component `down` knows; `up`, `status` and `run` use COMPONENTS (init_config), which has
+# either `gateway` (SPOTEX_EDGE=0) or `gateway-1..N` and `haproxy`.
+readonly kBaseComponents=(nats postgres pgreplica redis engine recorder)
+readonly kMaxGatewayReplicas=8
 readonly kNatsUser=spotex
 readonly kPgRole=spotex
 readonly kPgDatabase=spotex
@@ -94,8 +119,79 @@ init_config() {
     fi
   done
   ((NATS_PORT != NATS_MONITOR_PORT)) || die "SPOTEX_NATS_PORT equals SPOTEX_NATS_MONITOR_PORT"
+  init_edge_config
   IS_ROOT=0
   [ "$(id -u)" -ne 0 ] || IS_ROOT=1
+}
+
+# The edge (docs/edge.md): HAProxy and the gateway replicas behind it, or one gateway.
+init_edge_config() {
+  EDGE="${SPOTEX_EDGE:-1}"
+  [[ "$EDGE" =~ ^[01]$ ]] || die "SPOTEX_EDGE must be 0 or 1, got '$EDGE'"
+  GATEWAY_REPLICAS="${SPOTEX_GATEWAY_REPLICAS:-2}"
+  if ! [[ "$GATEWAY_REPLICAS" =~ ^[0-9]+$ ]] || ((GATEWAY_REPLICAS < 1 ||
+    GATEWAY_REPLICAS > kMaxGatewayReplicas)); then
+    die "SPOTEX_GATEWAY_REPLICAS must be 1..$kMaxGatewayReplicas, got '$GATEWAY_REPLICAS'"
+  fi
+  local i port default_ports=()
+  for ((i = 1; i <= GATEWAY_REPLICAS; i++)); do
+    default_ports+=("$((GATEWAY_PORT + i))")
+  done
+  read -r -a REPLICA_PORTS <<<"${SPOTEX_GATEWAY_REPLICA_PORTS:-${default_ports[*]}}"
+  ((${#REPLICA_PORTS[@]} == GATEWAY_REPLICAS)) ||
+    die "SPOTEX_GATEWAY_REPLICA_PORTS has ${#REPLICA_PORTS[@]} ports for $GATEWAY_REPLICAS replicas"
+  TLS="${SPOTEX_TLS:-0}"
+  [[ "$TLS" =~ ^[01]$ ]] || die "SPOTEX_TLS must be 0 or 1, got '$TLS'"
+  TLS_PORT="${SPOTEX_TLS_PORT:-8443}"
+  for port in "${REPLICA_PORTS[@]}" "$TLS_PORT"; do
+    if ! [[ "$port" =~ ^[0-9]+$ ]] || ((port < 1 || port > 65535)); then
+      die "bad port: '$port'"
+    fi
+    ((port != GATEWAY_PORT)) || die "SPOTEX_GATEWAY_PORT $port is also a replica or TLS port"
+  done
+  EDGE_MAXCONN="${SPOTEX_EDGE_MAXCONN:-10000}"
+  EDGE_CONN_PER_IP="${SPOTEX_EDGE_CONN_PER_IP:-2000}"
+  EDGE_CONN_RATE_10S="${SPOTEX_EDGE_CONN_RATE_10S:-20000}"
+  EDGE_REQ_RATE_10S="${SPOTEX_EDGE_REQ_RATE_10S:-50000}"
+  EDGE_CHECK_INTER_MS="${SPOTEX_EDGE_CHECK_INTER_MS:-200}"
+  EDGE_CHECK_FALL="${SPOTEX_EDGE_CHECK_FALL:-2}"
+  EDGE_CHECK_RISE="${SPOTEX_EDGE_CHECK_RISE:-2}"
+  EDGE_THREADS="${SPOTEX_EDGE_THREADS:-2}"
+  local value
+  for value in "$EDGE_MAXCONN" "$EDGE_CONN_PER_IP" "$EDGE_CONN_RATE_10S" "$EDGE_REQ_RATE_10S" \
+    "$EDGE_CHECK_INTER_MS" "$EDGE_CHECK_FALL" "$EDGE_CHECK_RISE" "$EDGE_THREADS"; do
+    [[ "$value" =~ ^[1-9][0-9]{0,8}$ ]] || die "SPOTEX_EDGE_*: '$value' is not a positive number"
+  done
+  ((EDGE_THREADS <= 64)) || die "SPOTEX_EDGE_THREADS must be at most 64"
+  # HAProxy needs two descriptors per connection (client and replica) and refuses to start if
+  # the hard RLIMIT_NOFILE is below that: stay under it.
+  local hard fit
+  hard="$(ulimit -Hn)"
+  if [[ "$hard" =~ ^[0-9]+$ ]]; then
+    fit=$(((hard - 256) / 2))
+    if ((EDGE_MAXCONN > fit)); then
+      EDGE_MAXCONN="$fit"
+    fi
+  fi
+  COMPONENTS=("${kBaseComponents[@]}")
+  if ((EDGE)); then
+    for ((i = 1; i <= GATEWAY_REPLICAS; i++)); do
+      COMPONENTS+=("gateway-$i")
+    done
+    COMPONENTS+=(haproxy)
+  else
+    COMPONENTS+=(gateway)
+  fi
+}
+
+# Everything `down` stops, whatever this run's SPOTEX_EDGE: the edge's components first.
+all_components() {
+  local i
+  printf '%s\n' "${kBaseComponents[@]}" gateway
+  for ((i = 1; i <= kMaxGatewayReplicas; i++)); do
+    echo "gateway-$i"
+  done
+  echo haproxy
 }
 
 # Creates $SPOTEX_VAR and resolves every path to an absolute one. A $SPOTEX_VAR we create is
@@ -115,6 +211,8 @@ init_paths() {
     *[\'\"\\]* | *$'\n'*) die "paths must not contain quotes, backslashes or newlines" ;;
   esac
   LOG_DIR="$SPOTEX_VAR/log"
+  HAPROXY_DIR="$SPOTEX_VAR/haproxy"
+  HAPROXY_BIN="$(command -v haproxy || echo /usr/sbin/haproxy)"
   RUN_DIR="$SPOTEX_VAR/run"
   NATS_DIR="$SPOTEX_VAR/nats"
   REDIS_DIR="$SPOTEX_VAR/redis"
@@ -175,7 +273,8 @@ component_program() {
     postgres | pgreplica) echo postgres ;;
     redis) echo redis-server ;;
     engine) echo spotex-engine ;;
-    gateway) echo spotex-gateway ;;
+    gateway | gateway-*) echo spotex-gateway ;;
+    haproxy) echo haproxy ;;
     recorder) echo spotex-recorder ;;
   esac
 }
@@ -187,6 +286,8 @@ component_marker() {
     redis) echo "$REDIS_DIR/redis.conf" ;;
     engine) echo "$ENGINE_DIR" ;;
     gateway) echo "--port $GATEWAY_PORT" ;;
+    gateway-*) echo "--secrets-dir $SECRETS_DIR" ;;
+    haproxy) echo "$HAPROXY_DIR/haproxy.cfg" ;;
     recorder) echo "--pg-password-file $SECRETS_DIR/pg-password" ;;
   esac
 }
@@ -740,44 +841,185 @@ start_recorder() {
 }
 
 # ---------------------------------------------------------------------------------------------
-# The gateway (public HTTP API), once built: after the engine, whose markets it reads.
+# The gateway (public HTTP API), once built: after the engine, whose markets it reads. With the
+# edge (SPOTEX_EDGE=1) it runs as SPOTEX_GATEWAY_REPLICAS replicas on their own ports, HAProxy
+# in front on the public port; otherwise as one process on the public port.
 
 gateway_healthy() {
-  curl -fsS --max-time 2 "http://127.0.0.1:$GATEWAY_PORT/health" >/dev/null
+  curl -fsS --max-time 2 "http://127.0.0.1:$1/health" >/dev/null
 }
 
-start_gateway() {
-  local pid
-  if [ ! -x "$GATEWAY_BIN" ]; then
-    note "gateway: not built ($GATEWAY_BIN missing), not started"
-    return 0
-  fi
-  if pid="$(running_pid gateway)"; then
-    note "gateway: already running (pid $pid)"
-    return 0
-  fi
-  require_ports_free gateway "$GATEWAY_PORT"
+# The flags every gateway process gets (into the array GATEWAY_ARGS): the stack's NATS,
+# PostgreSQL, Redis and secrets, the history source, and SPOTEX_GATEWAY_ARGS last.
+gateway_common_args() {
   local history_args=()
   if ((HA)); then
     history_args=(--history-pg-host 127.0.0.1 --history-pg-port "$PG_REPLICA_PORT")
   fi
+  GATEWAY_ARGS=("${NATS_CLIENT_ARGS[@]}"
+    --pg-host 127.0.0.1 --pg-port "$PG_PORT" --pg-user "$kPgRole" --pg-dbname "$kPgDatabase"
+    --pg-password-file "$SECRETS_DIR/pg-password"
+    --redis-host 127.0.0.1 --redis-port "$REDIS_PORT"
+    --redis-password-file "$SECRETS_DIR/redis-password"
+    --secrets-dir "$SECRETS_DIR" "${history_args[@]}")
+}
+
+# Starts gateway process `name` on `port` with the common flags and "${@:3}" (per-process
+# flags), unless it runs; waits until its /health answers.
+start_gateway_process() {
+  local name="$1" port="$2" pid
+  shift 2
+  if pid="$(running_pid "$name")"; then
+    note "$name: already running (pid $pid)"
+    return 0
+  fi
+  require_ports_free "$name" "$port"
   ensure_master_key
   ensure_secret admin-token
+  gateway_common_args
+  # shellcheck disable=SC2086 # SPOTEX_GATEWAY_ARGS is split on spaces by design
+  spawn "$name" "$SPOTEX_VAR" "$GATEWAY_BIN" --listen 127.0.0.1 --port "$port" \
+    "${GATEWAY_ARGS[@]}" "$@" ${SPOTEX_GATEWAY_ARGS:-}
+  pid="$(<"$(pid_file "$name")")"
+  wait_healthy "$name" "$pid" gateway_healthy "$port"
+  note "$name: started (pid $pid)"
+}
+
+# On its first start the gateway given --demo-users creates the demo users and writes their
+# credentials to $SPOTEX_VAR/demo/users.json (it does nothing when the file exists). Only the
+# one gateway, or replica 1, gets the flag: two processes never race to create them, and
+# replica 1 has finished (it answers /health) before replica 2 starts.
+demo_users_args() {
   mkdir -p "$SPOTEX_VAR/demo"
-  # On its first start the gateway creates the demo users and writes their credentials to
-  # $SPOTEX_VAR/demo/users.json (it does nothing when the file exists).
-  spawn gateway "$SPOTEX_VAR" "$GATEWAY_BIN" --listen 127.0.0.1 --port "$GATEWAY_PORT" \
-    "${NATS_CLIENT_ARGS[@]}" \
-    --pg-host 127.0.0.1 --pg-port "$PG_PORT" --pg-user "$kPgRole" --pg-dbname "$kPgDatabase" \
-    --pg-password-file "$SECRETS_DIR/pg-password" \
-    --redis-host 127.0.0.1 --redis-port "$REDIS_PORT" \
-    --redis-password-file "$SECRETS_DIR/redis-password" \
-    --secrets-dir "$SECRETS_DIR" --demo-users "$SPOTEX_VAR/demo/users.json" \
-    "${history_args[@]}" ${SPOTEX_GATEWAY_ARGS:-}
-  pid="$(<"$(pid_file gateway)")"
+  DEMO_ARGS=(--demo-users "$SPOTEX_VAR/demo/users.json")
+}
+
+# SPOTEX_EDGE=0: one gateway on the public port.
+start_gateway() {
+  if [ ! -x "$GATEWAY_BIN" ]; then
+    note "gateway: not built ($GATEWAY_BIN missing), not started"
+    return 0
+  fi
+  demo_users_args
   echo "http://127.0.0.1:$GATEWAY_PORT/api/v3" >"$(addr_file gateway)"
-  wait_healthy gateway "$pid" gateway_healthy
-  note "gateway: started (pid $pid)"
+  start_gateway_process gateway "$GATEWAY_PORT" "${DEMO_ARGS[@]}"
+}
+
+# Replica i (1-based) of the edge on `port`: it trusts X-Forwarded-For from HAProxy
+# (127.0.0.1), so per-IP limits see the real client. Per-replica flags go here.
+start_gateway_replica() {
+  local i="$1" port="$2" extra=(--trusted-proxies 127.0.0.1)
+  if ((i == 1)); then
+    demo_users_args
+    extra+=("${DEMO_ARGS[@]}")
+  fi
+  echo "http://127.0.0.1:$port (replica $i of $GATEWAY_REPLICAS, behind haproxy)" \
+    >"$(addr_file "gateway-$i")"
+  start_gateway_process "gateway-$i" "$port" "${extra[@]}"
+}
+
+start_gateway_replicas() {
+  local i
+  if [ ! -x "$GATEWAY_BIN" ]; then
+    note "gateway: not built ($GATEWAY_BIN missing), not started"
+    return 0
+  fi
+  for ((i = 1; i <= GATEWAY_REPLICAS; i++)); do
+    start_gateway_replica "$i" "${REPLICA_PORTS[i - 1]}"
+  done
+}
+
+# ---------------------------------------------------------------------------------------------
+# HAProxy, the edge (docs/edge.md): the public port in front of the replicas. Its configuration
+# is deploy/haproxy.cfg.in with the values of this run, written on every start.
+
+# A self-signed certificate for 127.0.0.1/localhost, made once (SPOTEX_TLS=1): the key and the
+# certificate in one PEM file, as HAProxy reads them.
+ensure_tls_certificate() {
+  local dir="$SECRETS_DIR/tls"
+  TLS_PEM="$dir/edge.pem"
+  [ -s "$TLS_PEM" ] && return 0
+  command -v openssl >/dev/null || die "haproxy: SPOTEX_TLS=1 needs openssl (scripts/install-deps.sh)"
+  mkdir -p "$dir"
+  chmod 0700 "$dir"
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 825 \
+    -subj "/CN=localhost" -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" \
+    -keyout "$dir/edge.key" -out "$dir/edge.crt" >>"$(log_file haproxy)" 2>&1 ||
+    die "haproxy: openssl could not make the certificate; see $(log_file haproxy)"
+  cat "$dir/edge.key" "$dir/edge.crt" >"$TLS_PEM.tmp"
+  chmod 0600 "$TLS_PEM.tmp" "$dir/edge.key"
+  mv "$TLS_PEM.tmp" "$TLS_PEM"
+  note "generated a self-signed certificate $dir/edge.crt (CN=localhost, IP 127.0.0.1)"
+}
+
+# Writes $HAPROXY_DIR/haproxy.cfg from the template, one `server` line per replica.
+write_haproxy_config() {
+  local template="$REPO_ROOT/deploy/haproxy.cfg.in" conf="$HAPROXY_DIR/haproxy.cfg" text i
+  local servers="" tls_bind=""
+  [ -r "$template" ] || die "haproxy: template $template not found"
+  for ((i = 1; i <= GATEWAY_REPLICAS; i++)); do
+    servers+="    server gateway-$i 127.0.0.1:${REPLICA_PORTS[i - 1]}"$'\n'
+  done
+  if ((TLS)); then
+    tls_bind="    bind 127.0.0.1:$TLS_PORT ssl crt $TLS_PEM alpn http/1.1"
+  fi
+  text="$(<"$template")"
+  text="${text//@SERVERS@/${servers%$'\n'}}"
+  text="${text//@TLS_BIND@/$tls_bind}"
+  text="${text//@PUBLIC_PORT@/$GATEWAY_PORT}"
+  text="${text//@STATS_SOCKET@/$RUN_DIR/haproxy.sock}"
+  text="${text//@ERRORS_DIR@/$REPO_ROOT/deploy/haproxy-errors}"
+  text="${text//@MAXCONN@/$EDGE_MAXCONN}"
+  text="${text//@NBTHREAD@/$EDGE_THREADS}"
+  text="${text//@CONN_PER_IP@/$EDGE_CONN_PER_IP}"
+  text="${text//@CONN_RATE_10S@/$EDGE_CONN_RATE_10S}"
+  text="${text//@REQ_RATE_10S@/$EDGE_REQ_RATE_10S}"
+  text="${text//@CHECK_INTER@/${EDGE_CHECK_INTER_MS}ms}"
+  text="${text//@CHECK_FALL@/$EDGE_CHECK_FALL}"
+  text="${text//@CHECK_RISE@/$EDGE_CHECK_RISE}"
+  # The gateway's own bounds (docs/gateway-http.md): 8 KiB of request line and headers, a
+  # 64 KiB body.
+  text="${text//@URL_MAX@/8192}"
+  text="${text//@HDR_MAX@/8192}"
+  text="${text//@BODY_MAX@/65536}"
+  [[ "$text" != *@[A-Z_]*@* ]] || die "haproxy: $template has a placeholder stack.sh does not fill"
+  printf '%s\n' "$text" >"$conf.tmp"
+  "$HAPROXY_BIN" -c -q -f "$conf.tmp" >>"$(log_file haproxy)" 2>&1 ||
+    die "haproxy: the generated configuration $conf.tmp is invalid; see $(log_file haproxy)"
+  mv "$conf.tmp" "$conf"
+}
+
+# Healthy once a request through it reaches a replica's /health.
+haproxy_healthy() {
+  curl -fsS --max-time 2 "http://127.0.0.1:$GATEWAY_PORT/health" >/dev/null
+}
+
+start_haproxy() {
+  local pid ports=("$GATEWAY_PORT")
+  if [ ! -x "$GATEWAY_BIN" ]; then
+    note "haproxy: not started (no gateway built to route to)"
+    return 0
+  fi
+  if pid="$(running_pid haproxy)"; then
+    note "haproxy: already running (pid $pid)"
+    return 0
+  fi
+  [ -x "$HAPROXY_BIN" ] || die "haproxy: $HAPROXY_BIN not installed (scripts/install-deps.sh)," \
+    "or run without the edge: SPOTEX_EDGE=0"
+  ((TLS)) && ports+=("$TLS_PORT")
+  require_ports_free haproxy "${ports[@]}"
+  mkdir -p "$HAPROXY_DIR"
+  if ((TLS)); then ensure_tls_certificate; fi
+  write_haproxy_config
+  rm -f "$RUN_DIR/haproxy.sock"
+  # -db: in the foreground, one process (no master), so the pid we record is the proxy's.
+  spawn haproxy "$HAPROXY_DIR" "$HAPROXY_BIN" -db -f "$HAPROXY_DIR/haproxy.cfg"
+  pid="$(<"$(pid_file haproxy)")"
+  local addr="http://127.0.0.1:$GATEWAY_PORT/api/v3"
+  ((TLS)) && addr+=" + https://127.0.0.1:$TLS_PORT"
+  echo "$addr -> gateway-1..$GATEWAY_REPLICAS" >"$(addr_file haproxy)"
+  wait_healthy haproxy "$pid" haproxy_healthy
+  note "haproxy: started (pid $pid; runtime API $RUN_DIR/haproxy.sock)"
 }
 
 # The master key that seals API secrets at rest: 32 random bytes as 64 hex digits, version 1
@@ -807,12 +1049,23 @@ stop_component() {
     stop_pid "$name" "$pid"
   fi
   rm -f "$(pid_file "$name")" "$(addr_file "$name")"
+  [ "$name" != haproxy ] || rm -f "$RUN_DIR/haproxy.sock"
+}
+
+# Why component $1 is not expected to run (printed by status), or nothing (exit 1) if it is.
+not_expected_reason() {
+  case "$1" in
+    engine) [ -x "$ENGINE_BIN" ] || echo "(not built: $ENGINE_BIN)" ;;
+    gateway | gateway-* | haproxy) [ -x "$GATEWAY_BIN" ] || echo "(not built: $GATEWAY_BIN)" ;;
+    recorder) [ -x "$RECORDER_BIN" ] || echo "(not built: $RECORDER_BIN)" ;;
+    pgreplica) ((HA)) || echo "(not started: HA=0)" ;;
+  esac | grep .
 }
 
 cmd_up() {
   local name
   lock_acquire
-  for name in "${kComponents[@]}"; do
+  for name in "${COMPONENTS[@]}"; do
     clean_stale "$name"
   done
   start_nats
@@ -822,7 +1075,12 @@ cmd_up() {
   start_redis
   start_engine
   start_recorder
-  start_gateway
+  if ((EDGE)); then
+    start_gateway_replicas
+    start_haproxy
+  else
+    start_gateway
+  fi
   lock_release
   cmd_status || true
   print_usage
@@ -832,11 +1090,22 @@ cmd_up() {
 # demo user's key (README.md, "Using it").
 print_usage() {
   local users="$SPOTEX_VAR/demo/users.json" key secret base
-  running_pid gateway >/dev/null || return 0
   base="http://127.0.0.1:$GATEWAY_PORT"
+  if ((EDGE)); then
+    running_pid haproxy >/dev/null || return 0
+  else
+    running_pid gateway >/dev/null || return 0
+  fi
   echo
   echo "REST API:      $base/api/v3   (Binance spot API; e.g. $base/api/v3/exchangeInfo)"
   echo "Users/keys:    $base/api/v1   (docs/api-v1.md)"
+  if ((EDGE)); then
+    echo "Edge:          HAProxy on :$GATEWAY_PORT -> gateway replicas on" \
+      "${REPLICA_PORTS[*]} (docs/edge.md)"
+    ((TLS)) && echo "HTTPS:         https://127.0.0.1:$TLS_PORT/api/v3" \
+      "(self-signed: $SECRETS_DIR/tls/edge.crt)"
+    echo "Per-replica:   echo 'show stat' | socat - UNIX:$RUN_DIR/haproxy.sock"
+  fi
   [ -s "$users" ] || return 0
   key="$(grep -o '"apiKey":"[^"]*"' "$users" | head -n 1 | cut -d'"' -f4)"
   secret="$(grep -o '"apiSecret":"[^"]*"' "$users" | head -n 1 | cut -d'"' -f4)"
@@ -862,10 +1131,11 @@ EOT
 }
 
 cmd_down() {
-  local i
+  local i all=()
   lock_acquire
-  for ((i = ${#kComponents[@]} - 1; i >= 0; i--)); do
-    stop_component "${kComponents[i]}"
+  mapfile -t all < <(all_components)
+  for ((i = ${#all[@]} - 1; i >= 0; i--)); do
+    stop_component "${all[i]}"
   done
   lock_release
   note "stopped"
@@ -875,23 +1145,13 @@ cmd_down() {
 cmd_status() {
   local name pid addr state rc=0
   printf '%-9s %-8s %-62s %s\n' COMPONENT PID ADDRESS LOG
-  for name in "${kComponents[@]}"; do
+  for name in "${COMPONENTS[@]}"; do
     addr="-"
     [ -s "$(addr_file "$name")" ] && addr="$(<"$(addr_file "$name")")"
     if pid="$(running_pid "$name")"; then
       state="$pid"
-    elif [ "$name" = engine ] && [ ! -x "$ENGINE_BIN" ]; then
+    elif addr="$(not_expected_reason "$name")"; then
       state="-"
-      addr="(not built: $ENGINE_BIN)"
-    elif [ "$name" = gateway ] && [ ! -x "$GATEWAY_BIN" ]; then
-      state="-"
-      addr="(not built: $GATEWAY_BIN)"
-    elif [ "$name" = recorder ] && [ ! -x "$RECORDER_BIN" ]; then
-      state="-"
-      addr="(not built: $RECORDER_BIN)"
-    elif [ "$name" = pgreplica ] && ((!HA)); then
-      state="-"
-      addr="(not started: HA=0)"
     else
       state="down"
       addr="-"
@@ -927,11 +1187,8 @@ cmd_run() {
   fi
   note "running in the foreground; Ctrl-C stops the stack"
   while true; do
-    for name in "${kComponents[@]}"; do
-      [ "$name" != engine ] || [ -x "$ENGINE_BIN" ] || continue
-      [ "$name" != gateway ] || [ -x "$GATEWAY_BIN" ] || continue
-      [ "$name" != recorder ] || [ -x "$RECORDER_BIN" ] || continue
-      [ "$name" != pgreplica ] || ((HA)) || continue
+    for name in "${COMPONENTS[@]}"; do
+      ! not_expected_reason "$name" >/dev/null || continue
       if running_pid "$name" >/dev/null; then
         reported[$name]=""
       elif [ -z "${reported[$name]:-}" ]; then

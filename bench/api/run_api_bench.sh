@@ -85,6 +85,9 @@ main() {
   tmp="$(spotex_make_tmp spotex-api-bench)"
   local ports
   read -r -a ports <<<"$(spotex_pick_free_ports 5)"
+  # One gateway on the benchmark port, no HAProxy in front: this measures the gateway itself
+  # (the edge is measured by `make loadtest`, docs/edge.md).
+  export SPOTEX_EDGE=0
   export SPOTEX_VAR="${tmp}/var" SPOTEX_SECRETS_DIR="${tmp}/var/secrets"
   export SPOTEX_NATS_PORT="${ports[0]}" SPOTEX_NATS_MONITOR_PORT="${ports[1]}"
   export SPOTEX_PG_PORT="${ports[2]}" SPOTEX_REDIS_PORT="${ports[3]}"

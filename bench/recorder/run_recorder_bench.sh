@@ -77,6 +77,8 @@ run_once() {
   for b in spotex-engine spotex-admin spotex-migrate spotex-recorder; do
     ln -s "${build}/bin/${b}" "${tmp}/bin/${b}"
   done
+  # No edge (HAProxy and gateway replicas, docs/edge.md): this measures the recorder alone.
+  export SPOTEX_EDGE=0
   export SPOTEX_VAR="${tmp}/var" SPOTEX_SECRETS_DIR="${tmp}/var/secrets"
   export SPOTEX_NATS_PORT="${ports[0]}" SPOTEX_NATS_MONITOR_PORT="${ports[1]}"
   export SPOTEX_PG_PORT="${ports[2]}" SPOTEX_REDIS_PORT="${ports[3]}"

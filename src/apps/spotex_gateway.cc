@@ -9,7 +9,10 @@
 #include <cstdio>
 #include <mutex>
 #include <shared_mutex>
+#include <string>
+#include <string_view>
 #include <thread>
+#include <vector>
 
 #include "apps/flags.h"
 #include "auth/keys.h"
@@ -66,7 +69,8 @@ constexpr const char* kUsage =
     "         [--redis-host H] [--redis-port 6379] [--redis-password-file FILE] [--redis-pool 16]\n"
     "         [--secrets-dir DIR] [--demo-users FILE] [--workers 4] [--order-timeout-ms 10000]\n"
     "         [--weight-per-minute 6000] [--orders-per-10s 100] [--orders-per-day 200000]\n"
-    "         [--max-connections 10000] [--ws-connections-per-ip 300]\n";
+    "         [--max-connections 10000] [--ws-connections-per-ip 300]\n"
+    "         [--trusted-proxies 127.0.0.1[,ADDR...]]\n";
 
 void Log(service::LogLevel level, const std::string& msg) { service::Log(level, "gateway", msg); }
 
@@ -231,7 +235,7 @@ int main(int argc, char** argv) {
            "redis-host", "redis-port", "redis-password-file", "redis-pool", "secrets-dir",
            "demo-users", "workers", "order-timeout-ms", "weight-per-minute", "orders-per-10s",
            "orders-per-day", "max-connections", "ws-connections-per-ip", "history-pg-host",
-           "history-pg-port", "history-pg-pool", "history-timeout-ms"},
+           "history-pg-port", "history-pg-pool", "history-timeout-ms", "trusted-proxies"},
           flags)) {
     std::fprintf(stderr, "%s\n%s", err->c_str(), kUsage);
     return 2;
@@ -283,6 +287,22 @@ int main(int argc, char** argv) {
     return 2;
   }
   const std::string secrets_dir = flags.Get("secrets-dir", "var/secrets");
+  // The load balancer in front (HAProxy, docs/edge.md): from these peers the client address is
+  // taken from X-Forwarded-For, so per-IP limits count real clients, not the proxy. At most 16
+  // comma-separated IP addresses; http::Server::Start refuses one that does not parse.
+  std::vector<std::string> trusted_proxies;
+  const std::string trusted_flag = flags.Get("trusted-proxies");
+  for (std::string_view rest = trusted_flag; !rest.empty();) {
+    const size_t comma = rest.find(',');
+    if (std::string_view one = rest.substr(0, comma); !one.empty()) {
+      trusted_proxies.emplace_back(one);
+    }
+    rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
+  }
+  if (trusted_proxies.size() > 16) {
+    std::fprintf(stderr, "bad --trusted-proxies: more than 16 addresses\n%s", kUsage);
+    return 2;
+  }
 
   // --- Configuration and secrets: everything is checked before anything starts.
   bus::NatsConfig nc;
@@ -480,6 +500,7 @@ int main(int argc, char** argv) {
   sc.port = static_cast<uint16_t>(*port);
   sc.io_threads = static_cast<int>(*threads);
   sc.max_connections = static_cast<size_t>(*max_connections);
+  sc.trusted_proxies = std::move(trusted_proxies);
   // Market streams (docs/streams.md) and the WebSocket API (docs/websocket-api.md).
   sc.websocket.paths = {"/ws", "/stream", std::string(gateway::wsapi::kPath)};
   auto server = http::Server::Start(

@@ -5,7 +5,11 @@
 # here with `node --test` against it, then always stops the stack and removes the directory.
 # The exit code is the tests' result.
 #
-# The tests get SPOTEX_BASE_URL (http://127.0.0.1:<gateway port>) and SPOTEX_USERS, the demo
+# The stack runs with its edge (docs/edge.md): HAProxy on the public port in front of two gateway
+# replicas, so every test goes through it; SPOTEX_GATEWAY_DIRECT_URL is replica 1 itself (for
+# the tests of the gateway's own HTTP parser, which HAProxy answers before it).
+#
+# The tests get SPOTEX_BASE_URL (http://127.0.0.1:<public port>) and SPOTEX_USERS, the demo
 # users file the gateway writes on its first start ($SPOTEX_VAR/demo/users.json: two funded
 # users with email, password, apiKey, apiSecret), and the stack's SPOTEX_VAR, SPOTEX_BIN_DIR
 # and SPOTEX_*_PORT (the admin token, and a second gateway replica, need them). Without the
@@ -67,16 +71,19 @@ main() {
   TMP="$(spotex_make_tmp spotex-e2e)"
   trap cleanup EXIT
   trap 'exit 130' INT TERM
-  read -r -a ports <<<"$(spotex_pick_free_ports 6)"
+  read -r -a ports <<<"$(spotex_pick_free_ports 8)"
   export SPOTEX_VAR="$TMP/var" SPOTEX_BIN_DIR="$BIN_DIR"
   export SPOTEX_NATS_PORT="${ports[0]}" SPOTEX_NATS_MONITOR_PORT="${ports[1]}"
   export SPOTEX_PG_PORT="${ports[2]}" SPOTEX_REDIS_PORT="${ports[3]}"
   export SPOTEX_GATEWAY_PORT="${ports[4]}" SPOTEX_PG_REPLICA_PORT="${ports[5]}"
+  export SPOTEX_EDGE=1 SPOTEX_GATEWAY_REPLICAS=2
+  export SPOTEX_GATEWAY_REPLICA_PORTS="${ports[6]} ${ports[7]}"
   # SPOTEX_HA=1 (or HA=1): the stack has a streaming replica and history.test.mjs reads from it.
   if [ "${SPOTEX_HA:-${HA:-0}}" = 1 ]; then
     export SPOTEX_HA=1 SPOTEX_HISTORY_PG_PORT="$SPOTEX_PG_REPLICA_PORT"
   fi
-  note "SPOTEX_VAR=$SPOTEX_VAR gateway port $SPOTEX_GATEWAY_PORT"
+  note "SPOTEX_VAR=$SPOTEX_VAR public port $SPOTEX_GATEWAY_PORT (haproxy), replicas" \
+    "$SPOTEX_GATEWAY_REPLICA_PORTS"
   "$STACK" up >"$TMP/stack-up.log" 2>&1 || {
     cat "$TMP/stack-up.log" >&2
     fail "scripts/stack.sh up failed"
@@ -93,6 +100,7 @@ main() {
     sleep 0.2
   done
   export SPOTEX_BASE_URL="http://127.0.0.1:$SPOTEX_GATEWAY_PORT"
+  export SPOTEX_GATEWAY_DIRECT_URL="http://127.0.0.1:${ports[6]}"
   if [ -s "$users" ]; then
     export SPOTEX_USERS="$users"
   else
@@ -100,7 +108,8 @@ main() {
     note "no demo users file ($users): signed tests are skipped"
   fi
 
-  # One file at a time: the files trade with the same two users on the same books.
+  # One file at a time: the files trade with the same two users on the same books, and
+  # edge.test.mjs kills and restarts a replica (last, so a failure there cannot hide others).
   # replicas.test.mjs starts a second gateway from the SPOTEX_* ports, paths and binaries
   # exported above (the same flags as scripts/stack.sh start_gateway).
   # Every test is bounded (--test-timeout) and so is the whole run (timeout, well inside
@@ -108,7 +117,8 @@ main() {
   (cd "$E2E_DIR" && timeout --kill-after=10 "$RUN_TIMEOUT_S" node --test --test-concurrency=1 \
     --test-timeout="$TEST_TIMEOUT_MS" --test-reporter=spec "$@" \
     ccxt.test.mjs binance_spot.test.mjs errors.test.mjs replicas.test.mjs streams.test.mjs \
-    wsclients.test.mjs slowconsumer.test.mjs userdata.test.mjs history.test.mjs) || rc=$?
+    wsclients.test.mjs slowconsumer.test.mjs userdata.test.mjs history.test.mjs \
+    edge.test.mjs) || rc=$?
   [ "$rc" -ne 124 ] || note "node --test did not finish within ${RUN_TIMEOUT_S}s"
 
   if [ -z "${SPOTEX_USERS:-}" ]; then

@@ -12,7 +12,8 @@ PG_BINDIR="${SPOTEX_PG_BINDIR:-/usr/lib/postgresql/15/bin}"
 BIN_DIR="${SPOTEX_BIN_DIR:-$REPO_ROOT/build/release/bin}"
 COMPONENTS=(nats postgres redis)
 [ ! -x "$BIN_DIR/spotex-engine" ] || COMPONENTS+=(engine)
-[ ! -x "$BIN_DIR/spotex-gateway" ] || COMPONENTS+=(gateway)
+# The gateway runs as two replicas behind HAProxy (the edge, docs/edge.md).
+[ ! -x "$BIN_DIR/spotex-gateway" ] || COMPONENTS+=(gateway-1 gateway-2 haproxy)
 # The recorder runs once it and the migrator (its schema) are built.
 [ ! -x "$BIN_DIR/spotex-recorder" ] || [ ! -x "$BIN_DIR/spotex-migrate" ] ||
   COMPONENTS+=(recorder)
@@ -199,7 +200,7 @@ check_all_gone() {
     fi
   done
   for port in "$SPOTEX_NATS_PORT" "$SPOTEX_NATS_MONITOR_PORT" "$SPOTEX_PG_PORT" \
-    "$SPOTEX_REDIS_PORT" "$SPOTEX_GATEWAY_PORT"; do
+    "$SPOTEX_REDIS_PORT" "$SPOTEX_GATEWAY_PORT" $SPOTEX_GATEWAY_REPLICA_PORTS; do
     ! port_listening "$port" || fail "port $port still listening after down"
   done
   pass "down: no process, no pid file, no listening port left"
@@ -209,11 +210,11 @@ main() {
   make_tmp
   trap cleanup EXIT
   local ports out first second
-  read -r -a ports <<<"$(pick_free_ports 5)"
+  read -r -a ports <<<"$(pick_free_ports 7)"
   export SPOTEX_VAR="$TMP/var" SPOTEX_SECRETS_DIR="$TMP/var/secrets"
   export SPOTEX_NATS_PORT="${ports[0]}" SPOTEX_NATS_MONITOR_PORT="${ports[1]}"
   export SPOTEX_PG_PORT="${ports[2]}" SPOTEX_REDIS_PORT="${ports[3]}" SPOTEX_BIN_DIR="$BIN_DIR"
-  export SPOTEX_GATEWAY_PORT="${ports[4]}"
+  export SPOTEX_GATEWAY_PORT="${ports[4]}" SPOTEX_GATEWAY_REPLICA_PORTS="${ports[5]} ${ports[6]}"
   echo "SPOTEX_VAR=$SPOTEX_VAR ports: ${ports[*]}"
 
   # A foreign server on our NATS port: `up` must refuse, naming the port.
