@@ -46,6 +46,8 @@
 #                                       SPOTEX_EDGE_CHECK_FALL [2] failed checks, back after
 #                                       SPOTEX_EDGE_CHECK_RISE [2] good ones
 #   SPOTEX_EDGE_THREADS [2]             HAProxy threads
+#   SPOTEX_EDGE_LOG_REQUESTS [1]        0 = HAProxy logs only errors and abnormal requests, not
+#                                       one line per request (for load tests)
 #   SPOTEX_GATEWAY_ARGS []              extra spotex-gateway flags, split on spaces (e.g. the
 #                                       rate limits for a benchmark: --weight-per-minute N)
 #   SPOTEX_RECORDER_METRICS_PORT [0]    spotex-recorder's Prometheus /metrics on 127.0.0.1
@@ -157,6 +159,9 @@ init_edge_config() {
   EDGE_CHECK_FALL="${SPOTEX_EDGE_CHECK_FALL:-2}"
   EDGE_CHECK_RISE="${SPOTEX_EDGE_CHECK_RISE:-2}"
   EDGE_THREADS="${SPOTEX_EDGE_THREADS:-2}"
+  EDGE_LOG_REQUESTS="${SPOTEX_EDGE_LOG_REQUESTS:-1}"
+  [[ "$EDGE_LOG_REQUESTS" =~ ^[01]$ ]] ||
+    die "SPOTEX_EDGE_LOG_REQUESTS must be 0 or 1, got '$EDGE_LOG_REQUESTS'"
   local value
   for value in "$EDGE_MAXCONN" "$EDGE_CONN_PER_IP" "$EDGE_CONN_RATE_10S" "$EDGE_REQ_RATE_10S" \
     "$EDGE_CHECK_INTER_MS" "$EDGE_CHECK_FALL" "$EDGE_CHECK_RISE" "$EDGE_THREADS"; do
@@ -966,6 +971,11 @@ write_haproxy_config() {
   text="$(<"$template")"
   text="${text//@SERVERS@/${servers%$'\n'}}"
   text="${text//@TLS_BIND@/$tls_bind}"
+  if ((EDGE_LOG_REQUESTS)); then
+    text="${text//@DONTLOG_NORMAL@$'\n'/}"
+  else
+    text="${text//@DONTLOG_NORMAL@/    option dontlog-normal}"
+  fi
   text="${text//@PUBLIC_PORT@/$GATEWAY_PORT}"
   text="${text//@STATS_SOCKET@/$RUN_DIR/haproxy.sock}"
   text="${text//@ERRORS_DIR@/$REPO_ROOT/deploy/haproxy-errors}"
