@@ -4,12 +4,14 @@
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
+#include <memory>
 #include <string>
 #include <thread>
 
 #include "apps/flags.h"
 #include "service/engine_service.h"
 #include "service/log.h"
+#include "service/metrics.h"
 
 namespace {
 
@@ -19,7 +21,8 @@ void OnSignal(int) { g_stop = true; }
 constexpr const char* kUsage =
     "usage: spotex-engine --data-dir DIR [--shard N] [--nats-url URL] [--nats-user USER]\n"
     "         [--nats-password-file FILE] [--markets FILE.toml] [--snapshot-every N]\n"
-    "         [--snapshot-seconds T] [--snapshot-keep K] [--replicas R] [--connect-timeout S]\n";
+    "         [--snapshot-seconds T] [--snapshot-keep K] [--replicas R] [--connect-timeout S]\n"
+    "         [--metrics-port P (Prometheus on 127.0.0.1:P/metrics; 0 = off)]\n";
 
 // glibc's malloc backs large allocations with transparent huge pages only when asked, through
 // a tunable read at process start. The engine wants them: its pools are large and randomly
@@ -49,7 +52,8 @@ int main(int argc, char** argv) {
   if (auto err = apps::Flags::Parse(
           argc, argv,
           {"data-dir", "shard", "nats-url", "nats-user", "nats-password-file", "markets",
-           "snapshot-every", "snapshot-seconds", "snapshot-keep", "replicas", "connect-timeout"},
+           "snapshot-every", "snapshot-seconds", "snapshot-keep", "replicas", "connect-timeout",
+           "metrics-port"},
           flags)) {
     std::fprintf(stderr, "%s\n%s", err->c_str(), kUsage);
     return 2;
@@ -62,9 +66,11 @@ int main(int argc, char** argv) {
   auto keep = flags.GetInt("snapshot-keep", 3);
   auto replicas = flags.GetInt("replicas", 1);
   auto connect_timeout = flags.GetInt("connect-timeout", 30);
+  auto metrics_port = flags.GetInt("metrics-port", 0);
   if (config.data_dir.empty() || !flags.positional().empty() || !shard || *shard < 0 ||
       *shard > 1023 || !every || *every < 1 || !seconds || *seconds < 1 || !keep || *keep < 1 ||
-      !replicas || *replicas < 1 || *replicas > 5 || !connect_timeout || *connect_timeout < 0) {
+      !replicas || *replicas < 1 || *replicas > 5 || !connect_timeout || *connect_timeout < 0 ||
+      !metrics_port || *metrics_port < 0 || *metrics_port > 65535) {
     std::fprintf(stderr, "bad or missing arguments\n%s", kUsage);
     return 2;
   }
@@ -96,6 +102,20 @@ int main(int argc, char** argv) {
     auto svc = service::EngineService::Start(config);
     if (svc) {
       service::Log(service::LogLevel::kInfo, "engine", "started");
+      // Declared after the service: stopped before it (its collect callback reads the service).
+      std::unique_ptr<metrics::MetricsServer> metrics_server;
+      if (*metrics_port > 0) {
+        auto started = metrics::MetricsServer::Start((*svc)->registry(), "127.0.0.1",
+                                                     static_cast<uint16_t>(*metrics_port));
+        if (!started) {
+          service::Log(service::LogLevel::kError, "engine", started.error());
+          return 1;
+        }
+        metrics_server = std::move(*started);
+        service::Log(service::LogLevel::kInfo, "engine",
+                     "metrics on http://127.0.0.1:" + std::to_string(metrics_server->port()) +
+                         "/metrics");
+      }
       return (*svc)->Run(g_stop);
     }
     service::Log(service::LogLevel::kError, "engine", "start failed: " + svc.error().message);

@@ -58,7 +58,10 @@ void Nats::OnPubAck(jsCtx*, natsMsg* msg, jsPubAck*, jsPubAckErr* pae, void* clo
     self->on_async_error_(text.c_str(), self->closure_);
   }
   natsMsg_Destroy(msg);
-  self->async_answered_.fetch_add(1, std::memory_order_release);
+  uint64_t index = self->async_answered_.fetch_add(1, std::memory_order_release);
+  if (self->answered_fn_ != nullptr) {
+    self->answered_fn_(index, self->answered_closure_);
+  }
 }
 
 NatsResult<std::unique_ptr<Nats>> Nats::Connect(const NatsConfig& config,

@@ -87,6 +87,14 @@ class Nats {
   // so answered >= n means the first n publishes are settled.
   uint64_t async_published() const { return async_published_.load(std::memory_order_acquire); }
   uint64_t async_answered() const { return async_answered_.load(std::memory_order_acquire); }
+  // Called from the libnats thread after each async publish is answered (acknowledged or
+  // failed) with its 0-based index in publish order (for timing acks). Set it before the first
+  // PublishAsync; the closure must outlive the connection.
+  using AnsweredFn = void (*)(uint64_t index, void* closure);
+  void SetAnsweredObserver(AnsweredFn fn, void* closure) {
+    answered_fn_ = fn;
+    answered_closure_ = closure;
+  }
 
  private:
   Nats() = default;
@@ -96,6 +104,8 @@ class Nats {
   void* closure_ = nullptr;
   std::atomic<uint64_t> async_published_{0};
   std::atomic<uint64_t> async_answered_{0};
+  AnsweredFn answered_fn_ = nullptr;
+  void* answered_closure_ = nullptr;
   static void OnPubAck(jsCtx* js, natsMsg* msg, jsPubAck* pa, jsPubAckErr* pae, void* closure);
 };
 

@@ -39,6 +39,29 @@ int64_t MonoMs() {
       .count();
 }
 
+int64_t MonoNs() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+int64_t WallNs() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+double Seconds(int64_t ns) { return static_cast<double>(ns) * 1e-9; }
+
+// Bytes: 256 B .. 64 MiB by powers of 4.
+std::vector<double> ByteBuckets() {
+  std::vector<double> b;
+  for (double v = 256; v <= 64.0 * 1024 * 1024; v *= 4) {
+    b.push_back(v);
+  }
+  return b;
+}
+
 std::unexpected<ServiceError> Fail(std::string message) {
   return std::unexpected(ServiceError{std::move(message)});
 }
@@ -123,10 +146,162 @@ std::expected<LoadedSnapshot, ServiceError> LoadNewestSnapshot(const std::string
   return LoadedSnapshot{};
 }
 
-EngineService::EngineService(const ServiceConfig& config) : config_(config) {
+const std::array<std::string_view, EngineService::kCommandTypes>
+    EngineService::kCommandTypeNames = {
+        "place_order",  "cancel_order",      "cancel_replace", "cancel_all",
+        "amend_order",  "place_oco",         "cancel_order_list", "add_asset",
+        "add_symbol",   "set_symbol_status", "open_account",   "deposit",
+        "withdraw",     "set_fees",          "set_account_stp", "freeze_account",
+        "malformed"};
+static_assert(EngineService::kCommandTypes == 17,
+              "a new command type: add its name to kCommandTypeNames (docs/metrics.md)");
+
+EngineService::Metrics::Metrics(metrics::Registry& r)
+    : log_latency(r.AddHistogram("spotex_engine_command_log_latency_seconds",
+                                 "From the command stream's timestamp of a command (JetStream "
+                                 "stored it) to its envelope and reply being handed to NATS.",
+                                 metrics::LatencyBuckets())
+                      .With({})),
+      batch_commands(r.AddHistogram("spotex_engine_batch_commands",
+                                    "Commands applied per engine batch (one journal sync each).",
+                                    metrics::SizeBuckets())
+                         .With({})),
+      journal_sync_seconds(r.AddHistogram("spotex_engine_journal_fsync_seconds",
+                                          "One group commit of the journal: write + fdatasync.",
+                                          metrics::LatencyBuckets())
+                               .With({})),
+      journal_sync_records(r.AddHistogram("spotex_engine_journal_fsync_records",
+                                          "Journal records made durable by one group commit.",
+                                          metrics::SizeBuckets())
+                               .With({})),
+      journal_sync_bytes(r.AddHistogram("spotex_engine_journal_fsync_bytes",
+                                        "Bytes written by one group commit of the journal.",
+                                        ByteBuckets())
+                             .With({})),
+      publish_seconds(r.AddHistogram("spotex_engine_publish_seconds",
+                                     "Handing one batch's envelopes (event-stream messages) and "
+                                     "replies to the NATS client.",
+                                     metrics::LatencyBuckets())
+                          .With({})),
+      publish_messages_commands(
+          r.AddHistogram("spotex_engine_nats_publish_batch_commands",
+                         "Command envelopes per event-stream message.", metrics::SizeBuckets())
+              .With({})),
+      publish_messages_bytes(r.AddHistogram("spotex_engine_nats_publish_batch_bytes",
+                                            "Bytes per event-stream message.", ByteBuckets())
+                                 .With({})),
+      publish_ack_seconds(r.AddHistogram("spotex_engine_nats_publish_ack_seconds",
+                                         "From an asynchronous JetStream publish of an event "
+                                         "message to the server's acknowledgement.",
+                                         metrics::LatencyBuckets())
+                              .With({})),
+      queries(r.AddCounter("spotex_engine_queries_total", "Queries answered.").With({})),
+      snapshot_fork_seconds(r.AddHistogram("spotex_engine_snapshot_fork_seconds",
+                                           "The engine thread's stall for fork() of a snapshot.",
+                                           metrics::LatencyBuckets())
+                                .With({})),
+      snapshot_seconds(r.AddHistogram("spotex_engine_snapshot_seconds",
+                                      "From a snapshot's fork to its file renamed into place.",
+                                      {0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 300, 600})
+                           .With({})),
+      snapshots_written(r.AddCounter("spotex_engine_snapshots_total",
+                                     "Snapshots by outcome (written, failed).", {"result"})
+                            .With({"written"})),
+      snapshots_failed(r.AddCounter("spotex_engine_snapshots_total",
+                                    "Snapshots by outcome (written, failed).", {"result"})
+                           .With({"failed"})),
+      applied_seq(r.AddGauge("spotex_engine_applied_seq",
+                             "Command log seq of the last command applied.")
+                      .With({})),
+      journal_synced_seq(r.AddGauge("spotex_engine_journal_synced_seq",
+                                    "Command log seq of the last command made durable.")
+                             .With({})),
+      snapshot_seq(r.AddGauge("spotex_engine_snapshot_seq",
+                              "Command log seq of the newest snapshot written.")
+                       .With({})),
+      command_stream_last_seq(r.AddGauge("spotex_engine_command_stream_last_seq",
+                                         "Last seq of the command stream (read at collect).")
+                                  .With({})),
+      consumer_lag(r.AddGauge("spotex_engine_consumer_lag_commands",
+                              "Commands in the command stream not yet applied (stream last seq "
+                              "- applied seq, at collect).")
+                       .With({})),
+      inbox_messages(r.AddGauge("spotex_engine_inbox_messages",
+                                "Commands and queries delivered but not yet taken by the engine "
+                                "thread.")
+                         .With({})),
+      publish_pending(r.AddGauge("spotex_engine_nats_publish_pending",
+                                 "Event-stream publishes not yet acknowledged.")
+                          .With({})) {
+  auto& commands = r.AddCounter("spotex_engine_commands_total",
+                                "Commands applied from the command log, by type and result "
+                                "(applied, rejected; malformed commands are rejected).",
+                                {"type", "result"});
+  auto& latency_family = r.AddHistogram("spotex_engine_command_seconds",
+                                 "From a command's delivery to the engine process to its "
+                                 "envelope and reply being handed to NATS (after the journal "
+                                 "fsync), by type.",
+                                 metrics::LatencyBuckets(), {"type"});
+  for (size_t t = 0; t < kCommandTypes; ++t) {
+    if (t + 1 < kCommandTypes) {
+      applied[t] = &commands.With({kCommandTypeNames[t], "applied"});
+    }
+    rejected[t] = &commands.With({kCommandTypeNames[t], "rejected"});
+    latency[t] = &latency_family.With({kCommandTypeNames[t]});
+  }
+}
+
+EngineService::EngineService(const ServiceConfig& config)
+    : config_(config),
+      metrics_(registry_),
+      publish_ns_(std::make_unique<std::atomic<int64_t>[]>(kAckRing)) {
   status_.shard = config.shard;
   evt_subject_ = bus::EventSubject(config.shard);
   query_subject_ = bus::QuerySubject(config.shard);
+  metrics::RegisterProcessMetrics(registry_);
+  registry_.OnCollect([this] { Collect(); });
+}
+
+void EngineService::Collect() {
+  const uint64_t applied = applied_seq_.load(std::memory_order_relaxed);
+  metrics_.applied_seq.Set(static_cast<double>(applied));
+  metrics_.journal_synced_seq.Set(
+      static_cast<double>(journal_synced_seq_.load(std::memory_order_relaxed)));
+  metrics_.snapshot_seq.Set(static_cast<double>(snapshot_seq_.load(std::memory_order_relaxed)));
+  {
+    std::lock_guard lock(mu_);
+    metrics_.inbox_messages.Set(static_cast<double>(inbox_.size()));
+  }
+  if (nats_ != nullptr) {
+    const uint64_t published = nats_->async_published(), answered = nats_->async_answered();
+    metrics_.publish_pending.Set(static_cast<double>(published > answered ? published - answered
+                                                                          : 0));
+    // A JetStream API request (bounded by the client's wait); on failure keep the last values.
+    if (auto last = nats_->LastSeq(bus::CommandStream(config_.shard)); last) {
+      metrics_.command_stream_last_seq.Set(static_cast<double>(*last));
+      metrics_.consumer_lag.Set(static_cast<double>(*last > applied ? *last - applied : 0));
+    }
+  }
+}
+
+void EngineService::CountApplied(uint8_t type, bool ok) {
+  if (!counting_) {
+    return;
+  }
+  (ok ? metrics_.applied[type] : metrics_.rejected[type])->Inc();
+}
+
+void EngineService::OnPublishAnswered(uint64_t index, void* closure) {
+  auto* self = static_cast<EngineService*>(closure);
+  // The slot is valid unless a later publish has reused it (checked after reading it).
+  if (self->publishes_.load(std::memory_order_acquire) <= index) {
+    return;  // not one of ours (cannot happen: every async publish goes through PublishEvents)
+  }
+  int64_t sent = self->publish_ns_[index % kAckRing].load(std::memory_order_relaxed);
+  if (self->publishes_.load(std::memory_order_acquire) >= index + kAckRing) {
+    return;
+  }
+  self->metrics_.publish_ack_seconds.Observe(Seconds(MonoNs() - sent));
 }
 
 EngineService::~EngineService() {
@@ -158,6 +333,7 @@ std::expected<void, ServiceError> EngineService::Connect() {
   auto nats = bus::Nats::Connect(config_.nats, &EngineService::OnAsyncError, this);
   if (!nats) return std::unexpected(ServiceError{nats.error().message, true});
   nats_ = std::move(*nats);
+  nats_->SetAnsweredObserver(&EngineService::OnPublishAnswered, this);
   for (const auto& spec :
        {bus::StreamSpec{bus::CommandStream(config_.shard), bus::CommandSubject(config_.shard),
                         config_.replicas, bus::kCommandDedupWindowMs},
@@ -171,16 +347,36 @@ std::expected<void, ServiceError> EngineService::Connect() {
 void EngineService::ApplyBytes(uint64_t seq, int64_t time_ms, std::span<const std::byte> bytes) {
   auto cmd = proto::DecodeCommand(bytes, seq, time_ms);
   size_t at = out_bytes_.size();
+  uint8_t type = kCommandTypes - 1;  // malformed
   if (!cmd) {
     ++status_.malformed;
     proto::AppendMalformedEnvelope(config_.shard, seq, time_ms, cmd.error(), out_bytes_);
+    CountApplied(type, false);
   } else {
     engine::ApplyResult r = engine_.Apply(*cmd);
     proto::AppendEnvelope(config_.shard, *cmd, r, out_bytes_);
+    type = static_cast<uint8_t>(cmd->body.index());
+    CountApplied(type, r.code == engine::RejectCode::kNone);
   }
   ++status_.commands;
   status_.log_seq = seq;
   outgoing_.push_back(Outgoing{seq, at, out_bytes_.size() - at, {}});
+  outgoing_.back().type = type;
+}
+
+std::expected<void, ServiceError> EngineService::SyncJournal() {
+  const size_t bytes = journal_->pending_bytes();
+  const int64_t start_ns = MonoNs();
+  if (auto r = journal_->Sync(); !r) {
+    return Fail("journal sync: " + r.error().message);
+  }
+  if (unsynced_records_ > 0) {
+    metrics_.journal_sync_seconds.Observe(Seconds(MonoNs() - start_ns));
+    metrics_.journal_sync_records.Observe(static_cast<double>(unsynced_records_));
+    metrics_.journal_sync_bytes.Observe(static_cast<double>(bytes));
+  }
+  unsynced_records_ = 0;
+  return {};
 }
 
 std::expected<void, ServiceError> EngineService::Recover() {
@@ -276,6 +472,10 @@ std::expected<void, ServiceError> EngineService::Recover() {
   status_.journal_seq = journal_->last_synced_seq();
   status_.commands = 0;
   status_.malformed = 0;
+  applied_seq_.store(status_.log_seq, std::memory_order_relaxed);
+  journal_synced_seq_.store(status_.journal_seq, std::memory_order_relaxed);
+  snapshot_seq_.store(snap_written_seq_, std::memory_order_relaxed);
+  counting_ = true;
   Log(LogLevel::kInfo, kLog,
       "recovered: snapshot seq " + std::to_string(from) + ", replayed " + std::to_string(replayed) +
           " journal records (" + std::to_string(republished) +
@@ -285,6 +485,10 @@ std::expected<void, ServiceError> EngineService::Recover() {
 }
 
 std::expected<void, ServiceError> EngineService::PublishEvents() {
+  if (outgoing_.empty()) {
+    return {};
+  }
+  const int64_t start_ns = MonoNs();
   // The envelopes lie back to back in out_bytes_ (outgoing_ in order): cut them into messages.
   size_t i = 0;
   while (i < outgoing_.size()) {
@@ -299,6 +503,10 @@ std::expected<void, ServiceError> EngineService::PublishEvents() {
                             batch_msg_.data());
     std::memcpy(batch_msg_.data() + proto::kBatchHeaderBytes,
                 out_bytes_.data() + outgoing_[i].offset, bytes);
+    metrics_.publish_messages_commands.Observe(static_cast<double>(j - i));
+    metrics_.publish_messages_bytes.Observe(static_cast<double>(batch_msg_.size()));
+    const uint64_t index = publishes_.load(std::memory_order_relaxed);
+    publish_ns_[index % kAckRing].store(MonoNs(), std::memory_order_relaxed);
     auto r = nats_->PublishAsync(
         evt_subject_, {reinterpret_cast<const char*>(batch_msg_.data()), batch_msg_.size()},
         bus::BatchId(config_.shard, outgoing_[i].seq, outgoing_[j - 1].seq));
@@ -306,12 +514,22 @@ std::expected<void, ServiceError> EngineService::PublishEvents() {
       return Fail("publishing events of " + std::to_string(outgoing_[i].seq) + ".." +
                   std::to_string(outgoing_[j - 1].seq) + ": " + r.error().message);
     }
+    publishes_.store(index + 1, std::memory_order_release);
     i = j;
   }
   for (const auto& o : outgoing_) {
     if (!o.reply.empty()) {
       natsConnection_Publish(nats_->conn(), o.reply.c_str(), out_bytes_.data() + o.offset,
                              static_cast<int>(o.size));
+    }
+  }
+  // One clock read each for the whole batch: every command's reply left just now.
+  const int64_t now_ns = MonoNs(), wall_ns = WallNs();
+  metrics_.publish_seconds.Observe(Seconds(now_ns - start_ns));
+  for (const auto& o : outgoing_) {
+    if (o.arrival_ns != 0) {
+      metrics_.latency[o.type]->Observe(Seconds(now_ns - o.arrival_ns));
+      metrics_.log_latency.Observe(Seconds(wall_ns - o.log_time_ns));
     }
   }
   outgoing_.clear();
@@ -385,7 +603,7 @@ void EngineService::Push(natsMsg* msg, bool query) {
   {
     std::lock_guard lock(mu_);
     was_empty = inbox_.empty();
-    inbox_.push_back(Item{msg, query});
+    inbox_.push_back(Item{msg, query, MonoNs()});
   }
   if (was_empty) cv_.notify_one();
 }
@@ -406,6 +624,7 @@ std::expected<void, ServiceError> EngineService::ProcessBatch(std::vector<Item>&
       continue;
     }
     uint64_t seq = meta->Sequence.Stream;
+    const int64_t log_time_ns = meta->Timestamp;
     int64_t time_ms = meta->Timestamp / 1'000'000;
     jsMsgMetaData_Destroy(meta);
     if (seq <= status_.log_seq) continue;  // redelivered after a consumer reset
@@ -421,21 +640,30 @@ std::expected<void, ServiceError> EngineService::ProcessBatch(std::vector<Item>&
     if (len > 0) std::memcpy(journal_payload_.data() + 8, data, len);
     auto appended = journal_->Append(seq, journal_payload_);
     if (!appended && appended.error().code == bus::ErrorCode::kBatchFull) {
-      if (auto r = journal_->Sync(); !r) return Fail("journal sync: " + r.error().message);
+      if (auto r = SyncJournal(); !r) return r;
       appended = journal_->Append(seq, journal_payload_);
     }
     if (!appended) return Fail("journal append: " + appended.error().message);
+    ++unsynced_records_;
     ApplyBytes(seq, time_ms, {data, len});
+    outgoing_.back().arrival_ns = item.arrival_ns;
+    outgoing_.back().log_time_ns = log_time_ns;
     const char* reply = nullptr;
     if (natsMsgHeader_Get(msg, bus::kReplyHeader, &reply) == NATS_OK && reply != nullptr) {
       outgoing_.back().reply = reply;
     }
   }
   // Group commit: the whole batch durable with one write + fdatasync.
-  if (auto r = journal_->Sync(); !r) return Fail("journal sync: " + r.error().message);
+  if (!outgoing_.empty()) {
+    metrics_.batch_commands.Observe(static_cast<double>(outgoing_.size()));
+  }
+  if (auto r = SyncJournal(); !r) return r;
   status_.journal_seq = journal_->last_synced_seq();
+  applied_seq_.store(status_.log_seq, std::memory_order_relaxed);
+  journal_synced_seq_.store(status_.journal_seq, std::memory_order_relaxed);
   // Only now does anyone learn what the commands did.
   if (auto r = PublishEvents(); !r) return r;
+  metrics_.queries.Inc(queries.size());
   for (natsMsg* q : queries) {
     std::string_view request(natsMsg_GetData(q), static_cast<size_t>(natsMsg_GetDataLength(q)));
     std::string answer;
@@ -472,6 +700,7 @@ std::expected<void, ServiceError> EngineService::MaybeSnapshot(bool force) {
   // never needs an envelope older than it.
   snap_acks_needed_ = nats_->async_published();
   auto t0 = MonoMs();
+  const int64_t t0_ns = MonoNs();
 #if defined(__SANITIZE_ADDRESS__)
   // AddressSanitizer's allocator is not fork-safe in a multi-threaded process: a child that
   // allocates can spin forever on a lock another thread held at fork(). Sanitizer builds
@@ -508,7 +737,9 @@ std::expected<void, ServiceError> EngineService::MaybeSnapshot(bool force) {
     ::_exit(ok ? 0 : 1);
   }
   auto t1 = MonoMs();
+  metrics_.snapshot_fork_seconds.Observe(Seconds(MonoNs() - t0_ns));
   if (pid < 0) {
+    metrics_.snapshots_failed.Inc();
     Log(LogLevel::kError, kLog,
         std::string("snapshot: fork failed: ") + std::strerror(errno) +
             " (the journal still holds everything; retrying at the next interval)");
@@ -554,6 +785,7 @@ void EngineService::ReapSnapshotChild(bool block) {
     } else {
       std::error_code ec;
       fs::remove(tmp, ec);
+      metrics_.snapshots_failed.Inc();
       Log(LogLevel::kError, kLog,
           "snapshot write failed: " + tmp +
               " (the journal still holds everything; retrying at the next interval)");
@@ -565,9 +797,13 @@ void EngineService::ReapSnapshotChild(bool block) {
   snap_tmp_ready_ = false;
   if (::rename(tmp.c_str(), path.c_str()) != 0 || !FsyncDir(config_.data_dir)) {
     Log(LogLevel::kError, kLog, "snapshot rename failed: " + path + ": " + std::strerror(errno));
+    metrics_.snapshots_failed.Inc();
     return;
   }
   snap_written_seq_ = snap_child_seq_;
+  snapshot_seq_.store(snap_written_seq_, std::memory_order_relaxed);
+  metrics_.snapshots_written.Inc();
+  metrics_.snapshot_seconds.Observe(static_cast<double>(MonoMs() - snap_child_start_ms_) / 1000.0);
   auto all = ListSnapshots(config_.data_dir);
   for (size_t i = static_cast<size_t>(std::max(config_.snapshot_keep, 1)); i < all.size(); ++i) {
     std::error_code ec;

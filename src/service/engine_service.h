@@ -17,10 +17,15 @@
 // JetStream drops the duplicates by id), then the stream after the journal.
 // Any failure to publish an envelope stops the service (fail-stop): a restart republishes from
 // the journal, so the event stream never has a gap.
+// Metrics (docs/metrics.md, spotex_engine_*): registered in the service's own registry, which
+// the caller may serve (metrics::MetricsServer on registry()). The engine thread updates them
+// with relaxed atomics only (children resolved up front); the gauges read at collect (lag,
+// queue depths) are read from atomics or under the inbox lock, never from engine state.
 #pragma once
 
 #include <sys/types.h>
 
+#include <array>
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
@@ -30,11 +35,14 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <variant>
 #include <vector>
 
 #include "bus/journal.h"
 #include "bus/nats.h"
+#include "engine/command.h"
 #include "engine/engine.h"
+#include "service/metrics.h"
 #include "service/query.h"
 
 namespace spotex::service {
@@ -66,15 +74,56 @@ class EngineService {
   // Runs until `stop` becomes true (returns 0) or a fatal error (logs it, returns 1).
   int Run(const std::atomic<bool>& stop);
 
+  // The service's metrics (spotex_engine_* and process_*), valid for the service's life. Serve
+  // it from any thread; stop the server before destroying the service (collect callbacks read
+  // the service).
+  metrics::Registry& registry() { return registry_; }
+
+  // Command types in the order of engine::CommandBody's alternatives, then "malformed" (the
+  // `type` label of spotex_engine_commands_total and spotex_engine_command_seconds).
+  static constexpr size_t kCommandTypes = std::variant_size_v<engine::CommandBody> + 1;
+  static const std::array<std::string_view, kCommandTypes> kCommandTypeNames;
+
  private:
   struct Item {
     natsMsg* msg;
     bool query;
+    int64_t arrival_ns;  // steady clock, when the NATS callback handed it over
   };
   struct Outgoing {
     uint64_t seq;
     size_t offset, size;  // into out_bytes_
     std::string reply;    // "" = nobody waits
+    int64_t arrival_ns = 0;  // steady clock; 0 = replayed from the journal (not timed)
+    int64_t log_time_ns = 0;  // the command stream's timestamp (wall clock, ns since the epoch)
+    uint8_t type = 0;         // index into kCommandTypeNames
+  };
+  // The service's metric children, resolved once (no lookup, no lock on the engine thread).
+  struct Metrics {
+    explicit Metrics(metrics::Registry& r);
+    std::array<metrics::Counter*, kCommandTypes> applied{}, rejected{};
+    std::array<metrics::Histogram*, kCommandTypes> latency{};  // arrival -> published
+    metrics::Histogram& log_latency;       // command stream timestamp -> published
+    metrics::Histogram& batch_commands;    // commands per engine batch
+    metrics::Histogram& journal_sync_seconds;
+    metrics::Histogram& journal_sync_records;
+    metrics::Histogram& journal_sync_bytes;
+    metrics::Histogram& publish_seconds;   // handing a batch's envelopes and replies to NATS
+    metrics::Histogram& publish_messages_commands;  // envelopes per event-stream message
+    metrics::Histogram& publish_messages_bytes;
+    metrics::Histogram& publish_ack_seconds;  // async publish -> JetStream ack
+    metrics::Counter& queries;
+    metrics::Histogram& snapshot_fork_seconds;
+    metrics::Histogram& snapshot_seconds;  // fork -> file renamed into place
+    metrics::Counter& snapshots_written;
+    metrics::Counter& snapshots_failed;
+    metrics::Gauge& applied_seq;
+    metrics::Gauge& journal_synced_seq;
+    metrics::Gauge& snapshot_seq;
+    metrics::Gauge& command_stream_last_seq;
+    metrics::Gauge& consumer_lag;
+    metrics::Gauge& inbox_messages;
+    metrics::Gauge& publish_pending;
   };
 
   explicit EngineService(const ServiceConfig& config);
@@ -86,6 +135,8 @@ class EngineService {
   // Applies one command to the engine; appends its envelope to out_bytes_.
   void ApplyBytes(uint64_t seq, int64_t time_ms, std::span<const std::byte> bytes);
   std::expected<void, ServiceError> ProcessBatch(std::vector<Item>& items);
+  // journal_->Sync() with its metrics.
+  std::expected<void, ServiceError> SyncJournal();
   // Publishes outgoing_'s envelopes to the event stream as batches and sends the replies;
   // clears outgoing_ and out_bytes_.
   std::expected<void, ServiceError> PublishEvents();
@@ -96,9 +147,25 @@ class EngineService {
   static void OnCommand(natsConnection*, natsSubscription*, natsMsg* msg, void* closure);
   static void OnQuery(natsConnection*, natsSubscription*, natsMsg* msg, void* closure);
   static void OnAsyncError(const char* text, void* closure);
+  static void OnPublishAnswered(uint64_t index, void* closure);
   void Push(natsMsg* msg, bool query);
+  void Collect();  // refreshes the gauges read at collect (metrics server thread)
+  void CountApplied(uint8_t type, bool ok);
 
   ServiceConfig config_;
+  metrics::Registry registry_;  // before everything the collect callback reads
+  Metrics metrics_;
+  bool counting_ = false;  // false while recovering: replayed commands are not counted
+  size_t unsynced_records_ = 0;  // journal records appended since the last Sync
+  // Async publish times (steady ns) by publish index modulo kAckRing, for the ack latency:
+  // written by the engine thread before each publish, read by the libnats ack thread.
+  static constexpr size_t kAckRing = 1 << 17;
+  std::unique_ptr<std::atomic<int64_t>[]> publish_ns_;
+  std::atomic<uint64_t> publishes_{0};  // async publishes timed so far (next index)
+  // Mirrors of engine-thread state for the collect callback.
+  std::atomic<uint64_t> applied_seq_{0};
+  std::atomic<uint64_t> journal_synced_seq_{0};
+  std::atomic<uint64_t> snapshot_seq_{0};
   engine::Engine engine_;
   std::unique_ptr<bus::Journal> journal_;
   std::unique_ptr<bus::Nats> nats_;
