@@ -82,7 +82,8 @@ TEST(Workload, SignedRequestsVerifyAsTheServerChecksThem) {
       EXPECT_NE(p.body.find("&type=LIMIT&timeInForce=GTC&quantity=0.00"), std::string::npos);
       EXPECT_NE(p.body.find("&recvWindow=10000&signature="), std::string::npos);
     }
-    if (tag.kind == RequestKind::kDepth || tag.kind == RequestKind::kTicker) {
+    if (tag.kind == RequestKind::kDepth || tag.kind == RequestKind::kTicker ||
+        tag.kind == RequestKind::kTrades) {
       EXPECT_EQ(msg.find("signature="), std::string::npos);
       continue;
     }
@@ -108,7 +109,7 @@ TEST(Workload, SignedRequestsVerifyAsTheServerChecksThem) {
     }
   }
   EXPECT_GT(signed_count, 100);
-  EXPECT_EQ(kinds.size(), 6u);  // order, cancel, depth, ticker, account, openOrders
+  EXPECT_EQ(kinds.size(), 7u);  // order, cancel, depth, trades, ticker, account, openOrders
 }
 
 // Every new order carries its own client order id, so no two POSTs are byte-identical (the

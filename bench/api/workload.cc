@@ -210,6 +210,23 @@ std::string SignParams(std::string_view params, std::string_view secret) {
   return out;
 }
 
+void AppendSignedRequest(std::string_view method, std::string_view path, std::string_view params,
+                         const ApiUser& user, std::string_view host, std::string& out) {
+  std::string signed_params = SignParams(params, user.api_secret);
+  out.append(method).append(" ").append(path);
+  if (method != "POST") {
+    out.append("?").append(signed_params);
+  }
+  out.append(" HTTP/1.1\r\nHost: ").append(host);
+  out.append("\r\nX-MBX-APIKEY: ").append(user.api_key);
+  if (method == "POST") {
+    out.append("\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: ");
+    out.append(std::to_string(signed_params.size())).append("\r\n\r\n").append(signed_params);
+  } else {
+    out.append("\r\n\r\n");
+  }
+}
+
 std::string FormatFixed(int64_t units, int decimals) {
   int64_t scale = 1;
   for (int i = 0; i < decimals; ++i) {
@@ -228,6 +245,54 @@ std::string FormatFixed(int64_t units, int decimals) {
   return buf;
 }
 
+std::string ErrorCode(std::string_view body) {
+  size_t at = body.find("\"code\":");
+  if (at == std::string_view::npos) {
+    return {};
+  }
+  size_t begin = at + 7;
+  size_t end = begin;
+  while (end < body.size() && end - begin < 8 &&
+         (body[end] == '-' || (body[end] >= '0' && body[end] <= '9'))) {
+    ++end;
+  }
+  return std::string(body.substr(begin, end - begin));
+}
+
+std::expected<std::array<uint32_t, kReadKindCount>, std::string> ParseReadWeights(
+    std::string_view text) {
+  std::array<uint32_t, kReadKindCount> weights{};
+  uint64_t total = 0;
+  while (!text.empty()) {
+    size_t comma = text.find(',');
+    std::string_view item = text.substr(0, comma);
+    text = comma == std::string_view::npos ? "" : text.substr(comma + 1);
+    size_t eq = item.find('=');
+    std::string_view name = item.substr(0, eq);
+    size_t k = 0;
+    while (k < kReadKindCount && Name(kReadKinds[k]) != name) {
+      ++k;
+    }
+    if (eq == std::string_view::npos || k == kReadKindCount) {
+      return std::unexpected("read weights: expected depth|trades|ticker24hr|account|openOrders"
+                             "=N, got '" + std::string(item) + "'");
+    }
+    std::string_view num = item.substr(eq + 1);
+    uint32_t w = 0;
+    auto [p, ec] = std::from_chars(num.data(), num.data() + num.size(), w);
+    if (ec != std::errc() || p != num.data() + num.size() || w > kReadWeightMax) {
+      return std::unexpected("read weights: '" + std::string(item) + "': weight 0.." +
+                             std::to_string(kReadWeightMax) + " expected");
+    }
+    weights[k] = w;
+    total += w;
+  }
+  if (total == 0) {
+    return std::unexpected("read weights: all zero");
+  }
+  return weights;
+}
+
 std::string_view Name(RequestKind kind) {
   switch (kind) {
     case RequestKind::kNewOrder:
@@ -236,6 +301,8 @@ std::string_view Name(RequestKind kind) {
       return "cancel";
     case RequestKind::kDepth:
       return "depth";
+    case RequestKind::kTrades:
+      return "trades";
     case RequestKind::kTicker:
       return "ticker24hr";
     case RequestKind::kAccount:
@@ -267,9 +334,19 @@ RequestKind Workload::PickKind(UserState* user) {
     return kPublic[rng_() % 3];
   }
   if (unit(rng_) < options_.read_fraction) {
-    static constexpr RequestKind kReads[] = {RequestKind::kDepth, RequestKind::kTicker,
-                                             RequestKind::kAccount, RequestKind::kOpenOrders};
-    return kReads[rng_() % 4];
+    uint64_t total = 0;
+    for (uint32_t w : options_.read_weights) {
+      total += w;
+    }
+    if (total > 0) {
+      uint64_t pick = rng_() % total;
+      for (size_t i = 0; i < kReadKindCount; ++i) {
+        if (pick < options_.read_weights[i]) {
+          return kReadKinds[i];
+        }
+        pick -= options_.read_weights[i];
+      }
+    }
   }
   if (!user->open.empty() &&
       (user->open.size() >= options_.open_per_user_max || unit(rng_) < options_.cancel_fraction)) {
@@ -320,6 +397,9 @@ RequestTag Workload::Next(int64_t now_ms, std::string& out) {
     case RequestKind::kDepth:
       BuildGet("/api/v3/depth?symbol=" + options_.symbol + "&limit=20", &users_[tag.user], out);
       break;
+    case RequestKind::kTrades:
+      BuildGet("/api/v3/trades?symbol=" + options_.symbol + "&limit=50", &users_[tag.user], out);
+      break;
     case RequestKind::kTicker:
       BuildGet("/api/v3/ticker/24hr?symbol=" + options_.symbol, &users_[tag.user], out);
       break;
@@ -358,20 +438,14 @@ void Workload::BuildNewOrder(uint32_t user, int64_t ts, uint64_t seq, std::strin
   params.append("&newClientOrderId=").append(ClientOrderId(seq));
   params.append("&timestamp=").append(std::to_string(ts));
   params.append("&recvWindow=").append(std::to_string(options_.recv_window_ms));
-  std::string body = SignParams(params, users_[user].api_secret);
-  out.append("POST /api/v3/order HTTP/1.1\r\nHost: ").append(host_);
-  out.append("\r\nX-MBX-APIKEY: ").append(users_[user].api_key);
-  out.append("\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: ");
-  out.append(std::to_string(body.size())).append("\r\n\r\n").append(body);
+  AppendSignedRequest("POST", "/api/v3/order", params, users_[user], host_, out);
 }
 
 void Workload::BuildCancel(uint32_t user, int64_t ts, uint64_t seq, std::string& out) {
   std::string params = "symbol=" + options_.symbol + "&origClientOrderId=" + ClientOrderId(seq) +
                        "&timestamp=" + std::to_string(ts) +
                        "&recvWindow=" + std::to_string(options_.recv_window_ms);
-  out.append("DELETE /api/v3/order?").append(SignParams(params, users_[user].api_secret));
-  out.append(" HTTP/1.1\r\nHost: ").append(host_);
-  out.append("\r\nX-MBX-APIKEY: ").append(users_[user].api_key).append("\r\n\r\n");
+  AppendSignedRequest("DELETE", "/api/v3/order", params, users_[user], host_, out);
 }
 
 void Workload::BuildSignedGet(uint32_t user, std::string_view path, std::string_view params,
@@ -379,9 +453,7 @@ void Workload::BuildSignedGet(uint32_t user, std::string_view path, std::string_
   std::string query(params);
   query.append("timestamp=").append(std::to_string(ts));
   query.append("&recvWindow=").append(std::to_string(options_.recv_window_ms));
-  out.append("GET ").append(path).append("?").append(SignParams(query, users_[user].api_secret));
-  out.append(" HTTP/1.1\r\nHost: ").append(host_);
-  out.append("\r\nX-MBX-APIKEY: ").append(users_[user].api_key).append("\r\n\r\n");
+  AppendSignedRequest("GET", path, query, users_[user], host_, out);
 }
 
 void Workload::BuildGet(std::string_view target, const ApiUser* user, std::string& out) {
@@ -432,17 +504,7 @@ Outcome Workload::OnResponse(const RequestTag& tag, int status, std::string_view
     }
     return Outcome::kOk;
   }
-  // The Binance error code, if the body is {"code":-NNNN,...}.
-  std::string code;
-  if (size_t at = body.find("\"code\":"); at != std::string_view::npos) {
-    size_t begin = at + 7;
-    size_t end = begin;
-    while (end < body.size() && end - begin < 8 &&
-           (body[end] == '-' || (body[end] >= '0' && body[end] <= '9'))) {
-      ++end;
-    }
-    code = std::string(body.substr(begin, end - begin));
-  }
+  std::string code = ErrorCode(body);
   if (tag.kind == RequestKind::kCancelOrder && status == 400 && code == "-2011") {
     return Outcome::kCancelRaced;
   }

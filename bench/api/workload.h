@@ -1,8 +1,9 @@
 // What the API load generator (api_bench.cc) sends: signed Binance requests as ccxt builds
 // them, spread round-robin over many users, and the outcome of each answer.
 //
-// Mix. A fraction `read_fraction` of requests are reads, split evenly between GET depth
-// (limit 20), GET ticker/24hr, signed GET account and signed GET openOrders. The rest are
+// Mix. A fraction `read_fraction` of requests are reads, split by `read_weights` between the
+// public GET depth (limit 20), GET trades (limit 50) and GET ticker/24hr and the signed
+// private GET account and GET openOrders (equal weights by default). The rest are
 // order operations on one symbol: GTC LIMIT orders of random side within a few ticks of a fixed
 // mid price (buys at mid-3..mid+2 ticks, sells at mid-2..mid+3, so most cross and trade), and
 // cancels by origClientOrderId of the user's own earlier orders that answered NEW or
@@ -29,7 +30,9 @@
 // Thread safety: none; one Workload per event loop.
 #pragma once
 
+#include <array>
 #include <cstdint>
+#include <iterator>
 #include <deque>
 #include <expected>
 #include <random>
@@ -58,6 +61,12 @@ inline constexpr size_t kResyncOrdersMax = 1000;  // ids taken from one openOrde
 // `params` + "&signature=" + the hex HMAC-SHA256 of `params` under `secret`.
 [[nodiscard]] std::string SignParams(std::string_view params, std::string_view secret);
 
+// Appends a signed request (a complete HTTP/1.1 message, keep-alive) to `out`, placed as ccxt
+// places it: POST puts `params` + signature in a form body, GET and DELETE in the query.
+// `params` is the full parameter string, timestamp and recvWindow included.
+void AppendSignedRequest(std::string_view method, std::string_view path, std::string_view params,
+                         const ApiUser& user, std::string_view host, std::string& out);
+
 // "30000.00" for 3000000 ticks with 2 decimals; "0.00020" for 20 with 5.
 [[nodiscard]] std::string FormatFixed(int64_t units, int decimals);
 
@@ -65,6 +74,7 @@ enum class RequestKind : uint8_t {
   kNewOrder,
   kCancelOrder,
   kDepth,
+  kTrades,
   kTicker,
   kAccount,
   kOpenOrders,
@@ -75,9 +85,25 @@ std::string_view Name(RequestKind kind);
 
 enum class Outcome : uint8_t { kOk, kCancelRaced, kError };
 
+// The read kinds `MixOptions::read_weights` weighs, in this order.
+inline constexpr RequestKind kReadKinds[] = {RequestKind::kDepth, RequestKind::kTrades,
+                                             RequestKind::kTicker, RequestKind::kAccount,
+                                             RequestKind::kOpenOrders};
+inline constexpr size_t kReadKindCount = std::size(kReadKinds);
+inline constexpr uint32_t kReadWeightMax = 1000;
+
+// "depth=2,account=1" → weights over kReadKinds (kinds not named get 0); an error text if a
+// name is unknown, a weight is not 0..kReadWeightMax or all weights are 0.
+[[nodiscard]] std::expected<std::array<uint32_t, kReadKindCount>, std::string> ParseReadWeights(
+    std::string_view text);
+
+// The Binance error code of an error body {"code":-NNNN,...}, or "" if there is none.
+[[nodiscard]] std::string ErrorCode(std::string_view body);
+
 struct MixOptions {
   bool public_only = false;
   double read_fraction = 0.2;    // 0..1
+  std::array<uint32_t, kReadKindCount> read_weights{1, 1, 1, 1, 1};  // over kReadKinds
   double cancel_fraction = 0.1;  // of order operations, 0..1
   size_t open_per_user_max = 8;  // 1..100
   std::string symbol = "BTCUSDT";
