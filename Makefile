@@ -7,7 +7,7 @@ SHARED_DIR ?= $(abspath $(REPO_ROOT)/../shared)
 # Commands for the differential test under sanitizers (the release run uses its default, 1M+).
 SANITIZE_DIFF_COMMANDS ?= 200000
 
-.PHONY: deps build test test-release test-debug up down run status reconcile bench-engine bench-log bench-api bench-ws bench-recorder clean
+.PHONY: deps build test test-release test-debug up down run status reconcile bench-engine bench-log bench-api bench-ws bench-recorder loadtest loadtest-max clean
 
 deps:
 	$(REPO_ROOT)/scripts/install-deps.sh
@@ -82,6 +82,21 @@ bench-ws: deps
 bench-recorder: deps
 	cd $(REPO_ROOT) && cmake --preset release && cmake --build --preset release --target recorder_bench spotex-recorder spotex-engine spotex-admin spotex-migrate
 	$(REPO_ROOT)/bench/recorder/run_recorder_bench.sh
+
+# Load test through the edge: the whole stack (HAProxy in front of the gateway replicas) in a temp
+# dir, spotex-loadgen at RATE (500) requests/s for DURATION (60) s with market makers quoting:
+# `load offered=<N> achieved=<N> p50_ms=<N> p99_ms=<N> p999_ms=<N> errors=<N>`. loadtest-max
+# searches the highest rate with p99 under BOUND_MS (20): `load max_rate=<N> p99_ms=<N>
+# bound_ms=20`. Other knobs: bench/loadtest/run_loadtest.sh.
+LOADTEST_TARGETS := spotex-loadgen spotex-gateway spotex-engine spotex-admin spotex-migrate spotex-recorder
+
+loadtest: deps
+	cd $(REPO_ROOT) && cmake --preset release && cmake --build --preset release --target $(LOADTEST_TARGETS)
+	$(REPO_ROOT)/bench/loadtest/run_loadtest.sh
+
+loadtest-max: deps
+	cd $(REPO_ROOT) && cmake --preset release && cmake --build --preset release --target $(LOADTEST_TARGETS)
+	$(REPO_ROOT)/bench/loadtest/run_loadtest.sh --max
 
 clean:
 	rm -rf $(REPO_ROOT)/build
