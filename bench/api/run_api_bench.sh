@@ -63,23 +63,8 @@ trap 'exit 130' INT TERM
 
 # shellcheck source=../../scripts/lib/scratch.sh
 source "${repo}/scripts/lib/scratch.sh"
-
-# The gateway flags that take the rate limits out of a one-IP benchmark, for those the
-# gateway knows (its usage text names them).
-default_gateway_args() {
-  local usage flag value out=()
-  usage="$("${gateway}" --help 2>&1 || true)"
-  while read -r flag value; do
-    if grep -q -- "--${flag}\b" <<<"${usage}"; then
-      out+=("--${flag}" "${value}")
-    fi
-  done <<'EOF'
-weight-per-minute 1000000000
-orders-per-10s 1000000000
-orders-per-day 1000000000
-EOF
-  echo "${out[@]}"
-}
+# shellcheck source=gateway_args.sh
+source "${repo}/bench/api/gateway_args.sh"
 
 main() {
   tmp="$(spotex_make_tmp spotex-api-bench)"
@@ -92,7 +77,7 @@ main() {
   export SPOTEX_NATS_PORT="${ports[0]}" SPOTEX_NATS_MONITOR_PORT="${ports[1]}"
   export SPOTEX_PG_PORT="${ports[2]}" SPOTEX_REDIS_PORT="${ports[3]}"
   export SPOTEX_GATEWAY_PORT="${ports[4]}" SPOTEX_BIN_DIR="${build}/bin"
-  export SPOTEX_GATEWAY_ARGS="${GATEWAY_ARGS-$(default_gateway_args)}"
+  export SPOTEX_GATEWAY_ARGS="${GATEWAY_ARGS-$(spotex_bench_gateway_args "${gateway}")}"
   local url="http://127.0.0.1:${SPOTEX_GATEWAY_PORT}"
 
   echo "run_api_bench: stack in ${SPOTEX_VAR}, gateway ${url}," \

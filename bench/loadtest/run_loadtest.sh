@@ -40,6 +40,8 @@
 #   READ_FRACTION  share of reads (default 0.2)
 #   REPLICAS       gateway replicas behind HAProxy (default 2)
 #   EDGE           1 through HAProxy (default), 0 straight to one gateway (for comparison)
+#   LOG_REQUESTS   1: HAProxy logs every request (default 0: only errors and abnormal ones,
+#                  SPOTEX_EDGE_LOG_REQUESTS)
 #   GATEWAY_ARGS   extra spotex-gateway flags (default: the ones lifting its rate limits)
 #   BUILD_DIR      the release build (default: build/release)
 #   PERF           a file: `perf record -g` of the whole machine over the run (needs perf and
@@ -134,6 +136,9 @@ main() {
   export SPOTEX_EDGE_REQ_RATE_10S="${SPOTEX_EDGE_REQ_RATE_10S:-100000000}"
   export SPOTEX_EDGE_CONN_RATE_10S="${SPOTEX_EDGE_CONN_RATE_10S:-1000000}"
   export SPOTEX_EDGE_CONN_PER_IP="${SPOTEX_EDGE_CONN_PER_IP:-$((connections + makers + 1000))}"
+  # HAProxy's log line per request (docs/edge.md) off unless LOG_REQUESTS=1: errors and
+  # abnormal requests are still logged.
+  export SPOTEX_EDGE_LOG_REQUESTS="${LOG_REQUESTS:-0}"
   export SPOTEX_GATEWAY_ARGS="${GATEWAY_ARGS-$(spotex_bench_gateway_args "${gateway}")}"
   local url="http://127.0.0.1:${SPOTEX_GATEWAY_PORT}"
 
@@ -141,7 +146,7 @@ main() {
     "replicas on ${SPOTEX_GATEWAY_REPLICA_PORTS}); lifted for one client IP: gateway args" \
     "'${SPOTEX_GATEWAY_ARGS}', HAProxy per IP ${SPOTEX_EDGE_REQ_RATE_10S} requests and" \
     "${SPOTEX_EDGE_CONN_RATE_10S} new connections per 10 s, ${SPOTEX_EDGE_CONN_PER_IP}" \
-    "connections open" >&2
+    "connections open; HAProxy request log ${SPOTEX_EDGE_LOG_REQUESTS}" >&2
   stack_started=1
   if ! "${stack}" up >"${tmp}/stack-up.log" 2>&1; then
     echo "run_loadtest: stack.sh up failed:" >&2
