@@ -13,7 +13,9 @@
 #                            --search-p99-ms): a `probe ...` line per rate tried, then
 #                            load max_rate=<N> p99_ms=<x> bound_ms=<X>
 # spotex-loadgen's breakdown (percentiles up to max, errors by code, per-kind latencies, the
-# makers, CPU of every stack process and of itself) goes to stderr before each line.
+# makers, CPU of every stack process and of itself over the window) goes to stderr before each
+# line, and after the run the CPU of every process on the machine by command name
+# (cpu_by_command.py: other builds on a shared machine show there).
 #
 # The traffic: USERS users send the measured requests (GTC LIMIT orders within ±3 ticks of
 # 30000.00 on BTCUSDT, cancels, and READ_FRACTION of reads: depth, trades, ticker, account,
@@ -198,7 +200,12 @@ main() {
     perf_pid=$!
   fi
   local status=0
+  "${repo}/bench/loadtest/cpu_by_command.py" snapshot "${tmp}/cpu.json" || true
   timeout --signal=TERM --kill-after=10 "${limit}" "${loadgen}" "${args[@]}" || status=$?
+  # The whole machine over the run (makers' head start, warm-up, window, drain): the stack,
+  # the generator and anything else running.
+  echo "run_loadtest: $("${repo}/bench/loadtest/cpu_by_command.py" report "${tmp}/cpu.json")" >&2 ||
+    true
   if [[ -n "${perf_pid}" ]]; then
     wait "${perf_pid}" || true
     perf_pid=""
