@@ -48,6 +48,7 @@
 #   SPOTEX_EDGE_THREADS [2]             HAProxy threads
 #   SPOTEX_EDGE_LOG_REQUESTS [1]        0 = HAProxy logs only errors and abnormal requests, not
 #                                       one line per request (for load tests)
+#   SPOTEX_EDGE_METRICS_PORT [0]        HAProxy's Prometheus /metrics on 127.0.0.1 (0 = not served)
 #   SPOTEX_GATEWAY_ARGS []              extra spotex-gateway flags, split on spaces (e.g. the
 #                                       rate limits for a benchmark: --weight-per-minute N)
 #   SPOTEX_RECORDER_METRICS_PORT [0]    spotex-recorder's Prometheus /metrics on 127.0.0.1
@@ -160,6 +161,10 @@ init_edge_config() {
   EDGE_CHECK_RISE="${SPOTEX_EDGE_CHECK_RISE:-2}"
   EDGE_THREADS="${SPOTEX_EDGE_THREADS:-2}"
   EDGE_LOG_REQUESTS="${SPOTEX_EDGE_LOG_REQUESTS:-1}"
+  EDGE_METRICS_PORT="${SPOTEX_EDGE_METRICS_PORT:-0}"
+  if ! [[ "$EDGE_METRICS_PORT" =~ ^[0-9]+$ ]] || ((EDGE_METRICS_PORT > 65535)); then
+    die "bad port: '$EDGE_METRICS_PORT'"
+  fi
   [[ "$EDGE_LOG_REQUESTS" =~ ^[01]$ ]] ||
     die "SPOTEX_EDGE_LOG_REQUESTS must be 0 or 1, got '$EDGE_LOG_REQUESTS'"
   local value
@@ -971,6 +976,15 @@ write_haproxy_config() {
   text="$(<"$template")"
   text="${text//@SERVERS@/${servers%$'\n'}}"
   text="${text//@TLS_BIND@/$tls_bind}"
+  local metrics=""
+  if ((EDGE_METRICS_PORT > 0)); then
+    metrics="frontend metrics
+    bind 127.0.0.1:$EDGE_METRICS_PORT
+    no log
+    http-request use-service prometheus-exporter if { path /metrics }
+    http-request return status 404"
+  fi
+  text="${text//@METRICS_FRONTEND@/$metrics}"
   if ((EDGE_LOG_REQUESTS)); then
     text="${text//@DONTLOG_NORMAL@$'\n'/}"
   else
@@ -1017,6 +1031,7 @@ start_haproxy() {
   [ -x "$HAPROXY_BIN" ] || die "haproxy: $HAPROXY_BIN not installed (scripts/install-deps.sh)," \
     "or run without the edge: SPOTEX_EDGE=0"
   ((TLS)) && ports+=("$TLS_PORT")
+  ((EDGE_METRICS_PORT > 0)) && ports+=("$EDGE_METRICS_PORT")
   require_ports_free haproxy "${ports[@]}"
   mkdir -p "$HAPROXY_DIR"
   if ((TLS)); then ensure_tls_certificate; fi
@@ -1027,6 +1042,7 @@ start_haproxy() {
   pid="$(<"$(pid_file haproxy)")"
   local addr="http://127.0.0.1:$GATEWAY_PORT/api/v3"
   ((TLS)) && addr+=" + https://127.0.0.1:$TLS_PORT"
+  ((EDGE_METRICS_PORT > 0)) && addr+=" (metrics :$EDGE_METRICS_PORT)"
   echo "$addr -> gateway-1..$GATEWAY_REPLICAS" >"$(addr_file haproxy)"
   wait_healthy haproxy "$pid" haproxy_healthy
   note "haproxy: started (pid $pid; runtime API $RUN_DIR/haproxy.sock)"
