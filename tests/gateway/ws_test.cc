@@ -47,8 +47,8 @@ struct Recorder {
 };
 
 // Echo handler: every text comes back prefixed with "echo:"; "close" makes the server close.
-WsFactory EchoFactory(std::shared_ptr<Recorder> recorder) {
-  return [recorder](const WsRequest& request,
+WsFactory EchoFactory(std::shared_ptr<Recorder> recorder, WsStats* stats = nullptr) {
+  return [recorder, stats](const WsRequest& request,
                     const std::shared_ptr<WsConnection>& connection) -> std::expected<WsHandlers, Response> {
     if (request.target.find("reject") != std::string::npos) {
       return std::unexpected(Response::Json(400, R"({"code":-1100,"msg":"bad stream"})"));
@@ -60,6 +60,7 @@ WsFactory EchoFactory(std::shared_ptr<Recorder> recorder) {
     }
     std::weak_ptr<WsConnection> weak = connection;
     WsHandlers handlers;
+    handlers.stats = stats;
     handlers.on_message = [weak](std::string_view text) {
       if (auto c = weak.lock()) {
         if (text == "close") {
@@ -88,13 +89,14 @@ struct Fixture {
   std::shared_ptr<Recorder> recorder = std::make_shared<Recorder>();
   std::unique_ptr<Server> server;
 
-  explicit Fixture(WebSocketConfig ws = {}, size_t max_connections = 10'000) {
+  explicit Fixture(WebSocketConfig ws = {}, size_t max_connections = 10'000,
+                   WsStats* stats = nullptr) {
     ServerConfig config;
     config.max_connections = max_connections;
     config.linger_timeout = 100ms;
     config.websocket = std::move(ws);
     if (config.websocket.paths.empty()) config.websocket.paths = {"/ws", "/stream"};
-    auto started = Server::Start(config, NotFound, EchoFactory(recorder));
+    auto started = Server::Start(config, NotFound, EchoFactory(recorder, stats));
     EXPECT_TRUE(started.has_value()) << (started ? "" : started.error());
     server = std::move(*started);
   }
@@ -270,7 +272,8 @@ TEST(WebSocketServer, SlowConsumerIsClosedFastOneKeepsReceiving) {
   ws.send_queue_bytes = 64 * 1024;
   ws.send_queue_messages = 1000;
   ws.close_timeout = 200ms;
-  Fixture f(ws);
+  WsStats stats;
+  Fixture f(ws, 10'000, &stats);
   Client slow;
   Client fast;
   ASSERT_FALSE(slow.Connect(f.server->port(), "/ws"));
@@ -296,10 +299,41 @@ TEST(WebSocketServer, SlowConsumerIsClosedFastOneKeepsReceiving) {
   ASSERT_TRUE(f.recorder->WaitCloses(1));
   EXPECT_EQ(f.recorder->closes[0].first, 1008);
   EXPECT_EQ(f.recorder->closes[0].second, "slow consumer");
+  EXPECT_EQ(stats.slow_consumer_closes.load(), 1u);
   EXPECT_TRUE(connections[1]->Send(payload));
   beast::error_code ec;
   EXPECT_EQ(fast.Read(ec).size(), payload->size());
   EXPECT_FALSE(ec);
+}
+
+// The transport's counters for the application's metrics (WsHandlers::stats).
+TEST(WebSocketServer, StatsCountConnectionsAndMessages) {
+  WsStats stats;
+  Fixture f({}, 10'000, &stats);
+  {
+    Client client;
+    ASSERT_FALSE(client.Connect(f.server->port(), "/ws"));
+    client.ws.write(asio::buffer(std::string("a")));
+    client.ws.write(asio::buffer(std::string("b")));
+    beast::error_code ec;
+    EXPECT_EQ(client.Read(ec), "echo:a");
+    EXPECT_EQ(client.Read(ec), "echo:b");
+    EXPECT_EQ(stats.open.load(), 1);
+    EXPECT_EQ(stats.accepted.load(), 1u);
+    EXPECT_EQ(stats.messages_received.load(), 2u);
+    for (int i = 0; i < 500 && stats.messages_sent.load() < 2; ++i) std::this_thread::sleep_for(2ms);
+    EXPECT_EQ(stats.messages_sent.load(), 2u);
+    client.ws.write(asio::buffer(std::string("close")));
+    EXPECT_EQ(client.ReadUntilClosed(), 4000);
+  }
+  for (int i = 0; i < 500 && stats.open.load() != 0; ++i) std::this_thread::sleep_for(2ms);
+  EXPECT_EQ(stats.open.load(), 0);
+  {
+    Client refused;  // refused upgrades are not counted
+    EXPECT_EQ(refused.Connect(f.server->port(), "/ws/reject"), websocket::error::upgrade_declined);
+  }
+  EXPECT_EQ(stats.accepted.load(), 1u);
+  EXPECT_EQ(stats.slow_consumer_closes.load(), 0u);
 }
 
 TEST(WebSocketServer, ShutdownSendsLastEventThenGoingAway) {

@@ -242,6 +242,7 @@ struct WsShared {
   size_t max_bytes = 0;
   size_t max_messages = 0;
   uint64_t id = 0;
+  WsStats* stats = nullptr;  // WsHandlers::stats, set before the session starts
 };
 
 // Asks the session to look at its queue (and close request). Call without holding `mu`.
@@ -283,6 +284,7 @@ class WsSession : public Connection, public std::enable_shared_from_this<WsSessi
   beast::websocket::stream<beast::tcp_stream> ws_;
   std::shared_ptr<WsShared> shared_;
   WsHandlers handlers_;
+  WsStats* const stats_;  // handlers_.stats, kept after Finish() clears handlers_
   beast::flat_buffer read_buffer_;
   std::shared_ptr<const std::string> writing_;  // the message being written
   asio::steady_timer ping_timer_;

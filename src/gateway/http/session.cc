@@ -301,11 +301,13 @@ bool Session::TryUpgrade(bhttp::request<bhttp::string_body>& message, const Head
     Send(std::move(decision.error()), /*close_after=*/true);
     return true;
   }
+  WsStats* const stats = decision->stats;
   auto ws = std::make_shared<WsSession>(server_, std::move(stream_), shared,
                                         std::move(*decision));
   {
     std::lock_guard lock(shared->mu);
     shared->session = ws;
+    shared->stats = stats;
   }
   upgraded_ = true;
   state_ = State::kClosing;

@@ -8,6 +8,7 @@
 // lifetime, slow consumer) with a close code and reason. No Boost types appear here.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -85,6 +86,17 @@ class WsConnection {
   std::shared_ptr<detail::WsShared> shared_;
 };
 
+// Counters of one kind of WebSocket endpoint (market streams, user data, ...), kept by the
+// transport for the application's metrics (WsHandlers::stats). Relaxed atomics, readable from
+// any thread; the object must outlive the server.
+struct WsStats {
+  std::atomic<int64_t> open{0};                   // connections open now (upgraded, not ended)
+  std::atomic<uint64_t> accepted{0};              // connections accepted
+  std::atomic<uint64_t> messages_sent{0};         // messages written to the socket
+  std::atomic<uint64_t> messages_received{0};     // text messages handed to on_message
+  std::atomic<uint64_t> slow_consumer_closes{0};  // closed because the send queue overflowed
+};
+
 // The callbacks of one accepted connection. Each runs on the connection's strand (one at a time
 // per connection, concurrently across connections); none may block.
 struct WsHandlers {
@@ -100,6 +112,8 @@ struct WsHandlers {
   // WebSocket API answers requests weighed by the rate limiter, so it allows more than the
   // market streams' 5 control messages per second.
   uint32_t max_messages_per_second = 0;
+  // Where the transport counts this connection (WsStats); null = nowhere.
+  WsStats* stats = nullptr;
 };
 
 // What the factory learns about an upgrade request.

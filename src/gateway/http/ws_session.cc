@@ -35,13 +35,23 @@ WsSession::WsSession(ServerImpl& server, beast::tcp_stream stream,
       ws_(std::move(stream)),
       shared_(std::move(shared)),
       handlers_(std::move(handlers)),
+      stats_(handlers_.stats),
       ping_timer_(ws_.get_executor()),
       lifetime_timer_(ws_.get_executor()),
       close_timer_(ws_.get_executor()) {}
 
-WsSession::~WsSession() { server_.Unregister(this); }
+WsSession::~WsSession() {
+  if (stats_ != nullptr) {
+    stats_->open.fetch_sub(1, std::memory_order_relaxed);
+  }
+  server_.Unregister(this);
+}
 
 void WsSession::Start(bhttp::request<bhttp::string_body> request) {
+  if (stats_ != nullptr) {
+    stats_->open.fetch_add(1, std::memory_order_relaxed);
+    stats_->accepted.fetch_add(1, std::memory_order_relaxed);
+  }
   // The websocket stream keeps its own deadlines; the TCP layer's must not interfere.
   beast::get_lowest_layer(ws_).expires_never();
   websocket::stream_base::timeout timeouts{};
@@ -116,6 +126,9 @@ void WsSession::OnRead(beast::error_code ec, size_t /*bytes*/) {
   const std::string text = beast::buffers_to_string(read_buffer_.data());
   read_buffer_.consume(read_buffer_.size());
   if (!our_close_.has_value() && handlers_.on_message) {
+    if (stats_ != nullptr) {
+      stats_->messages_received.fetch_add(1, std::memory_order_relaxed);
+    }
     try {
       handlers_.on_message(text);
     } catch (...) {
@@ -280,6 +293,9 @@ void WsSession::OnWrite(beast::error_code ec) {
     HardClose();
     return;
   }
+  if (stats_ != nullptr) {
+    stats_->messages_sent.fetch_add(1, std::memory_order_relaxed);
+  }
   Pump();
 }
 
@@ -359,6 +375,9 @@ bool WsConnection::Send(std::shared_ptr<const std::string> text) {
       shared_->close_request.emplace(detail::websocket::close_code::policy_error,
                                      "slow consumer");
       accepted = false;
+      if (shared_->stats != nullptr) {
+        shared_->stats->slow_consumer_closes.fetch_add(1, std::memory_order_relaxed);
+      }
     } else {
       shared_->queued_bytes += text->size();
       shared_->queue.push_back(std::move(text));
