@@ -49,12 +49,12 @@ int main(int argc, char** argv) {
   using namespace spotex;
   ReexecWithHugePages(argv);
   apps::Flags flags;
-  if (auto err = apps::Flags::Parse(
-          argc, argv,
-          {"data-dir", "shard", "nats-url", "nats-user", "nats-password-file", "markets",
-           "snapshot-every", "snapshot-seconds", "snapshot-keep", "replicas", "connect-timeout",
-           "metrics-port"},
-          flags)) {
+  if (auto err =
+          apps::Flags::Parse(argc, argv,
+                             {"data-dir", "shard", "nats-url", "nats-user", "nats-password-file",
+                              "markets", "snapshot-every", "snapshot-seconds", "snapshot-keep",
+                              "replicas", "connect-timeout", "metrics-port"},
+                             flags)) {
     std::fprintf(stderr, "%s\n%s", err->c_str(), kUsage);
     return 2;
   }
@@ -112,9 +112,9 @@ int main(int argc, char** argv) {
           return 1;
         }
         metrics_server = std::move(*started);
-        service::Log(service::LogLevel::kInfo, "engine",
-                     "metrics on http://127.0.0.1:" + std::to_string(metrics_server->port()) +
-                         "/metrics");
+        service::Log(
+            service::LogLevel::kInfo, "engine",
+            "metrics on http://127.0.0.1:" + std::to_string(metrics_server->port()) + "/metrics");
       }
       return (*svc)->Run(g_stop);
     }

@@ -25,9 +25,9 @@ RecorderMetrics::RecorderMetrics(metrics::Registry& r)
       applied_envelopes(r.AddCounter("spotex_recorder_applied_commands_total",
                                      "Command envelopes applied by this process.")
                             .With({})),
-      batches(r.AddCounter("spotex_recorder_batches_total",
-                           "Transactions committed by this process.")
-                  .With({})),
+      batches(
+          r.AddCounter("spotex_recorder_batches_total", "Transactions committed by this process.")
+              .With({})),
       errors(r.AddCounter("spotex_recorder_errors_total",
                           "PostgreSQL or NATS errors that made the recorder restart from its "
                           "position.")

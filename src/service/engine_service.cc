@@ -146,13 +146,11 @@ std::expected<LoadedSnapshot, ServiceError> LoadNewestSnapshot(const std::string
   return LoadedSnapshot{};
 }
 
-const std::array<std::string_view, EngineService::kCommandTypes>
-    EngineService::kCommandTypeNames = {
-        "place_order",  "cancel_order",      "cancel_replace", "cancel_all",
-        "amend_order",  "place_oco",         "cancel_order_list", "add_asset",
-        "add_symbol",   "set_symbol_status", "open_account",   "deposit",
-        "withdraw",     "set_fees",          "set_account_stp", "freeze_account",
-        "malformed"};
+const std::array<std::string_view, EngineService::kCommandTypes> EngineService::kCommandTypeNames =
+    {"place_order",    "cancel_order",      "cancel_replace", "cancel_all", "amend_order",
+     "place_oco",      "cancel_order_list", "add_asset",      "add_symbol", "set_symbol_status",
+     "open_account",   "deposit",           "withdraw",       "set_fees",   "set_account_stp",
+     "freeze_account", "malformed"};
 static_assert(EngineService::kCommandTypes == 17,
               "a new command type: add its name to kCommandTypeNames (docs/metrics.md)");
 
@@ -183,10 +181,10 @@ EngineService::Metrics::Metrics(metrics::Registry& r)
                                      "replies to the NATS client.",
                                      metrics::LatencyBuckets())
                           .With({})),
-      publish_messages_commands(
-          r.AddHistogram("spotex_engine_nats_publish_batch_commands",
-                         "Command envelopes per event-stream message.", metrics::SizeBuckets())
-              .With({})),
+      publish_messages_commands(r.AddHistogram("spotex_engine_nats_publish_batch_commands",
+                                               "Command envelopes per event-stream message.",
+                                               metrics::SizeBuckets())
+                                    .With({})),
       publish_messages_bytes(r.AddHistogram("spotex_engine_nats_publish_batch_bytes",
                                             "Bytes per event-stream message.", ByteBuckets())
                                  .With({})),
@@ -210,9 +208,9 @@ EngineService::Metrics::Metrics(metrics::Registry& r)
       snapshots_failed(r.AddCounter("spotex_engine_snapshots_total",
                                     "Snapshots by outcome (written, failed).", {"result"})
                            .With({"failed"})),
-      applied_seq(r.AddGauge("spotex_engine_applied_seq",
-                             "Command log seq of the last command applied.")
-                      .With({})),
+      applied_seq(
+          r.AddGauge("spotex_engine_applied_seq", "Command log seq of the last command applied.")
+              .With({})),
       journal_synced_seq(r.AddGauge("spotex_engine_journal_synced_seq",
                                     "Command log seq of the last command made durable.")
                              .With({})),
@@ -237,11 +235,12 @@ EngineService::Metrics::Metrics(metrics::Registry& r)
                                 "Commands applied from the command log, by type and result "
                                 "(applied, rejected; malformed commands are rejected).",
                                 {"type", "result"});
-  auto& latency_family = r.AddHistogram("spotex_engine_command_seconds",
-                                 "From a command's delivery to the engine process to its "
-                                 "envelope and reply being handed to NATS (after the journal "
-                                 "fsync), by type.",
-                                 metrics::LatencyBuckets(), {"type"});
+  auto& latency_family =
+      r.AddHistogram("spotex_engine_command_seconds",
+                     "From a command's delivery to the engine process to its "
+                     "envelope and reply being handed to NATS (after the journal "
+                     "fsync), by type.",
+                     metrics::LatencyBuckets(), {"type"});
   for (size_t t = 0; t < kCommandTypes; ++t) {
     if (t + 1 < kCommandTypes) {
       applied[t] = &commands.With({kCommandTypeNames[t], "applied"});
@@ -274,8 +273,8 @@ void EngineService::Collect() {
   }
   if (nats_ != nullptr) {
     const uint64_t published = nats_->async_published(), answered = nats_->async_answered();
-    metrics_.publish_pending.Set(static_cast<double>(published > answered ? published - answered
-                                                                          : 0));
+    metrics_.publish_pending.Set(
+        static_cast<double>(published > answered ? published - answered : 0));
     // A JetStream API request (bounded by the client's wait); on failure keep the last values.
     if (auto last = nats_->LastSeq(bus::CommandStream(config_.shard)); last) {
       metrics_.command_stream_last_seq.Set(static_cast<double>(*last));

@@ -92,9 +92,9 @@ class EngineService {
   };
   struct Outgoing {
     uint64_t seq;
-    size_t offset, size;  // into out_bytes_
-    std::string reply;    // "" = nobody waits
-    int64_t arrival_ns = 0;  // steady clock; 0 = replayed from the journal (not timed)
+    size_t offset, size;      // into out_bytes_
+    std::string reply;        // "" = nobody waits
+    int64_t arrival_ns = 0;   // steady clock; 0 = replayed from the journal (not timed)
     int64_t log_time_ns = 0;  // the command stream's timestamp (wall clock, ns since the epoch)
     uint8_t type = 0;         // index into kCommandTypeNames
   };
@@ -103,12 +103,12 @@ class EngineService {
     explicit Metrics(metrics::Registry& r);
     std::array<metrics::Counter*, kCommandTypes> applied{}, rejected{};
     std::array<metrics::Histogram*, kCommandTypes> latency{};  // arrival -> published
-    metrics::Histogram& log_latency;       // command stream timestamp -> published
-    metrics::Histogram& batch_commands;    // commands per engine batch
+    metrics::Histogram& log_latency;     // command stream timestamp -> published
+    metrics::Histogram& batch_commands;  // commands per engine batch
     metrics::Histogram& journal_sync_seconds;
     metrics::Histogram& journal_sync_records;
     metrics::Histogram& journal_sync_bytes;
-    metrics::Histogram& publish_seconds;   // handing a batch's envelopes and replies to NATS
+    metrics::Histogram& publish_seconds;  // handing a batch's envelopes and replies to NATS
     metrics::Histogram& publish_messages_commands;  // envelopes per event-stream message
     metrics::Histogram& publish_messages_bytes;
     metrics::Histogram& publish_ack_seconds;  // async publish -> JetStream ack
@@ -155,7 +155,7 @@ class EngineService {
   ServiceConfig config_;
   metrics::Registry registry_;  // before everything the collect callback reads
   Metrics metrics_;
-  bool counting_ = false;  // false while recovering: replayed commands are not counted
+  bool counting_ = false;        // false while recovering: replayed commands are not counted
   size_t unsynced_records_ = 0;  // journal records appended since the last Sync
   // Async publish times (steady ns) by publish index modulo kAckRing, for the ack latency:
   // written by the engine thread before each publish, read by the libnats ack thread.

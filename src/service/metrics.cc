@@ -172,8 +172,8 @@ Histogram::Histogram(std::vector<double> bounds)
 
 void Histogram::Observe(double v) {
   // First bound >= v (a bucket's upper bound is inclusive); NaN lands in +Inf.
-  size_t i = static_cast<size_t>(std::lower_bound(bounds_.begin(), bounds_.end(), v) -
-                                 bounds_.begin());
+  size_t i =
+      static_cast<size_t>(std::lower_bound(bounds_.begin(), bounds_.end(), v) - bounds_.begin());
   counts_[i].fetch_add(1, std::memory_order_relaxed);
   double cur = sum_.load(std::memory_order_relaxed);
   while (!sum_.compare_exchange_weak(cur, cur + v, std::memory_order_relaxed)) {
@@ -338,8 +338,8 @@ Registry& DefaultRegistry() {
 }
 
 std::vector<double> LatencyBuckets() {
-  return {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01,
-          0.025,  0.05,    0.1,    0.25,  0.5,    1,     2.5, 5, 10};
+  return {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
+          0.05,   0.1,     0.25,   0.5,   1,      2.5,   5,    10};
 }
 
 std::vector<double> SizeBuckets() {
@@ -444,7 +444,8 @@ void RegisterProcessMetrics(Registry& r) {
   auto& cpu = r.AddSampledCounter("process_cpu_seconds_total",
                                   "User and system CPU time spent, in seconds.")
                   .With({});
-  auto& rss = r.AddGauge("process_resident_memory_bytes", "Resident memory size in bytes.").With({});
+  auto& rss =
+      r.AddGauge("process_resident_memory_bytes", "Resident memory size in bytes.").With({});
   auto& vsz = r.AddGauge("process_virtual_memory_bytes", "Virtual memory size in bytes.").With({});
   auto& fds = r.AddGauge("process_open_fds", "Number of open file descriptors.").With({});
   auto& max_fds =

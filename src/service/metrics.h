@@ -156,8 +156,8 @@ class Registry {
   Family<T>& Add(std::string name, std::string help, std::string type,
                  std::vector<std::string> labels, std::vector<double> buckets);
 
-  mutable std::mutex mu_;          // families_, collectors_
-  mutable std::mutex render_mu_;   // one Render() (and its callbacks) at a time
+  mutable std::mutex mu_;         // families_, collectors_
+  mutable std::mutex render_mu_;  // one Render() (and its callbacks) at a time
   std::vector<std::unique_ptr<FamilyBase>> families_;
   std::vector<std::function<void()>> collectors_;
 };

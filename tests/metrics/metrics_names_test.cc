@@ -102,8 +102,8 @@ void ExpectMatches(const std::string& body, const std::vector<DocMetric>& docume
   while ((pos = body.find(marker, pos)) != std::string::npos) {
     size_t begin = pos + 7;
     std::string name = body.substr(begin, body.find(' ', begin) - begin);
-    EXPECT_TRUE(names.contains(name)) << service << " serves " << name
-                                      << ", which docs/metrics.md does not list";
+    EXPECT_TRUE(names.contains(name))
+        << service << " serves " << name << ", which docs/metrics.md does not list";
     pos = begin;
   }
 }
@@ -131,11 +131,11 @@ TEST(MetricsNamesTest, EngineAndRecorderServeExactlyTheDocumentedNames) {
                         nats.url(), "--nats-user", "spotex", "--nats-password-file",
                         nats.password_file(), "--metrics-port", std::to_string(engine_port)},
                        dir.path() + "/engine.log"));
-  pids.push_back(Spawn({SPOTEX_RECORDER_BIN, "--nats-url", nats.url(), "--nats-user", "spotex",
-                        "--nats-password-file", nats.password_file(), "--pg-port",
-                        std::to_string(dead_pg_port), "--metrics-port",
-                        std::to_string(recorder_port)},
-                       dir.path() + "/recorder.log"));
+  pids.push_back(
+      Spawn({SPOTEX_RECORDER_BIN, "--nats-url", nats.url(), "--nats-user", "spotex",
+             "--nats-password-file", nats.password_file(), "--pg-port",
+             std::to_string(dead_pg_port), "--metrics-port", std::to_string(recorder_port)},
+            dir.path() + "/recorder.log"));
 
   const std::string engine_body = ScrapeWithin(engine_port, 30000);
   const std::string recorder_body = ScrapeWithin(recorder_port, 30000);

@@ -64,8 +64,9 @@ TEST(MetricsTest, RendersCountersAndGaugesWithHelpTypeAndLabels) {
   depth.With({}).Add(-1);
   EXPECT_EQ(requests.With({"/api/v3/order", "200"}).Value(), 3u);
   std::string t = r.Render();
-  EXPECT_TRUE(Has(t, "# HELP spotex_test_requests_total Requests.\n"
-                     "# TYPE spotex_test_requests_total counter\n"))
+  EXPECT_TRUE(Has(t,
+                  "# HELP spotex_test_requests_total Requests.\n"
+                  "# TYPE spotex_test_requests_total counter\n"))
       << t;
   EXPECT_TRUE(Has(t, "spotex_test_requests_total{route=\"/api/v3/order\",code=\"200\"} 3\n")) << t;
   EXPECT_TRUE(Has(t, "spotex_test_requests_total{route=\"/api/v3/depth\",code=\"400\"} 1\n")) << t;
@@ -259,7 +260,8 @@ TEST(MetricsServerTest, RefusesBadRequestsAndKeepsServing) {
   ASSERT_TRUE(server) << server.error();
   uint16_t port = (*server)->port();
   EXPECT_TRUE(Exchange(port, "garbage\r\n\r\n").starts_with("HTTP/1.1 400 "));
-  EXPECT_TRUE(Exchange(port, std::string("\0\x01\x02\xff\r\n\r\n", 8)).starts_with("HTTP/1.1 400 "));
+  EXPECT_TRUE(
+      Exchange(port, std::string("\0\x01\x02\xff\r\n\r\n", 8)).starts_with("HTTP/1.1 400 "));
   // Oversized: headers never end within the limit.
   std::string huge = "GET /metrics HTTP/1.1\r\nX: " + std::string(64 * 1024, 'a');
   std::string resp = Exchange(port, huge);
