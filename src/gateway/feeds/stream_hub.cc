@@ -6,6 +6,7 @@
 #include <string>
 #include <utility>
 
+#include "gateway/obs/metrics.h"
 #include "gateway/streams/periodic.h"
 
 namespace spotex::gateway::streams {
@@ -122,6 +123,8 @@ std::expected<http::WsHandlers, http::Response> StreamHub::Accept(
                  std::to_string(config_.connections_window_ms / 1000) +
                  " seconds. Retry after " + std::to_string(*retry_s) + " seconds.\"}");
     r.headers.emplace_back("Retry-After", std::to_string(*retry_s));
+    r.code = -1003;
+    obs::Metrics().RateLimitRejected(obs::Limit::kWsConnections);
     return std::unexpected(std::move(r));
   }
   auto initial = ParseTarget(request.target, known_);
@@ -293,6 +296,15 @@ void StreamHub::ShutdownNotice(int64_t now_ms) {
 size_t StreamHub::connections() const {
   std::lock_guard lock(mu_);
   return conns_.size();
+}
+
+size_t StreamHub::subscriptions() const {
+  std::lock_guard lock(mu_);
+  size_t n = 0;
+  for (const auto& [key, ids] : subscribers_) {
+    n += ids.size();
+  }
+  return n;
 }
 
 size_t StreamHub::subscribers(const StreamKey& key) const {

@@ -72,6 +72,8 @@ class StreamHub {
 
   size_t connections() const;
   size_t subscribers(const StreamKey& key) const;
+  // Stream subscriptions over all connections (for the metrics; walks every stream).
+  size_t subscriptions() const;
 
  private:
   struct Conn {

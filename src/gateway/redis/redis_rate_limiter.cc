@@ -4,6 +4,7 @@
 #include <array>
 
 #include "core/assert.h"
+#include "gateway/obs/metrics.h"
 
 namespace spotex::gateway {
 namespace {
@@ -137,11 +138,13 @@ LimitVerdict RedisRateLimiter::ChargeRequest(std::string_view ip, int weight) {
                                                 args[4], args[5], args[6]};
   auto reply = pool_.Eval(weight_script_, keys, argv);
   if (!reply) {
+    obs::Metrics().RateLimitUnchecked(obs::Unchecked::kRequestWeight);
     log_.Warn("request weight not checked (failing open): " + reply.error().message);
     return LimitVerdict{};
   }
   auto v = Integers(*reply, 4);
   if (!v || (*v)[0] < 0 || (*v)[0] > 2) {
+    obs::Metrics().RateLimitUnchecked(obs::Unchecked::kRequestWeight);
     log_.Warn("request weight not checked (failing open): unexpected script reply " + reply->str);
     return LimitVerdict{};
   }
@@ -163,11 +166,13 @@ LimitVerdict RedisRateLimiter::ChargeOrder(int64_t account) {
   const std::array<std::string_view, 4> argv = {args[0], args[1], args[2], args[3]};
   auto reply = pool_.Eval(order_script_, keys, argv);
   if (!reply) {
+    obs::Metrics().RateLimitUnchecked(obs::Unchecked::kOrders);
     log_.Warn("order count not checked (failing open): " + reply.error().message);
     return LimitVerdict{};
   }
   auto v = Integers(*reply, 5);
   if (!v || (*v)[0] < 0 || (*v)[0] > 2) {
+    obs::Metrics().RateLimitUnchecked(obs::Unchecked::kOrders);
     log_.Warn("order count not checked (failing open): unexpected script reply " + reply->str);
     return LimitVerdict{};
   }

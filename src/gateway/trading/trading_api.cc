@@ -12,9 +12,12 @@
 #include "core/decimal.h"
 #include "engine/event.h"
 #include "engine/order_shape.h"
+#include "gateway/obs/metrics.h"
+#include "gateway/obs/warn_throttle.h"
 #include "gateway/orders/new_order.h"
 #include "gateway/trading/trading_json.h"
 #include "proto/codec.h"
+#include "service/log.h"
 
 namespace spotex::gateway {
 
@@ -304,6 +307,11 @@ class TradingApi::Impl : public std::enable_shared_from_this<Impl> {
     http::Responder responder;
     http::HeaderList headers;  // added to whatever answer is sent (order-count headers)
     std::vector<uint64_t> tickets;
+    // For log lines about this request (docs/logging.md); set before any thread shares it,
+    // except command_id (under mu).
+    std::string request_id;
+    std::optional<uint64_t> account;
+    std::string command_id;
     bool is_done() {
       std::lock_guard lock(mu);
       return done;
@@ -318,11 +326,13 @@ class TradingApi::Impl : public std::enable_shared_from_this<Impl> {
     std::string msg_id;
     std::function<void(const proto::Envelope&)> on_envelope;
     std::atomic<bool> answered{false};
+    std::chrono::steady_clock::time_point first_publish;  // for the engine round-trip metric
   };
 
   void Serve(http::Request&& req, http::Responder responder, auth::SecurityType security,
              Endpoint endpoint);
-  void Finish(const P& p, Response response);
+  // Sends `response` unless the request was answered already; true if it sent.
+  bool Finish(const P& p, Response response);
   void Fail(const P& p, const Error& e) { Finish(p, Response::FromError(e)); }
   void Ok(const P& p, std::string json) { Finish(p, Response::Json(200, std::move(json))); }
   void Arm(const P& p);
@@ -401,6 +411,7 @@ class TradingApi::Impl : public std::enable_shared_from_this<Impl> {
   Clock clock_;
   TradingOptions options_;
   std::atomic<uint64_t> msg_counter_{0};
+  obs::WarnThrottle warn_{"trading"};
 
   std::mutex timer_mu_;
   std::condition_variable timer_cv_;
@@ -415,6 +426,7 @@ void TradingApi::Impl::Serve(http::Request&& req, http::Responder responder,
                              auth::SecurityType security, Endpoint endpoint) {
   auto p = std::make_shared<Pending>();
   p->responder = std::move(responder);
+  p->request_id = std::string(req.request_id());
   auto params = Params::FromRequest(req);
   if (!params) {
     Fail(p, params.error());
@@ -425,16 +437,18 @@ void TradingApi::Impl::Serve(http::Request&& req, http::Responder responder,
     Fail(p, caller.error());
     return;
   }
+  p->account = static_cast<uint64_t>(caller->account);
+  p->responder.NoteAccount(static_cast<uint64_t>(caller->account));
   (this->*endpoint)(*params, *caller, p);
 }
 
-void TradingApi::Impl::Finish(const P& p, Response response) {
+bool TradingApi::Impl::Finish(const P& p, Response response) {
   http::Responder responder;
   std::vector<uint64_t> tickets;
   {
     std::lock_guard lock(p->mu);
     if (p->done) {
-      return;
+      return false;
     }
     p->done = true;
     responder = std::move(p->responder);
@@ -445,6 +459,7 @@ void TradingApi::Impl::Finish(const P& p, Response response) {
     client_.Forget(t);
   }
   responder.Send(std::move(response));
+  return true;
 }
 
 void TradingApi::Impl::Arm(const P& p) {
@@ -457,9 +472,20 @@ void TradingApi::Impl::Arm(const P& p) {
   }
   std::weak_ptr<Impl> weak = weak_from_this();
   After(options_.order_timeout_ms, [weak, p] {
-    if (auto self = weak.lock()) {
-      self->Fail(p, http::errors::BackendTimeout());
+    auto self = weak.lock();
+    if (self == nullptr || !self->Finish(p, Response::FromError(http::errors::BackendTimeout()))) {
+      return;
     }
+    obs::Metrics().EngineTimeout();
+    std::string command_id;
+    {
+      std::lock_guard lock(p->mu);
+      command_id = p->command_id;
+    }
+    self->warn_.Warn("the engine did not answer in time: answered -1007 (outcome unknown)",
+                     service::LogFields{.request_id = p->request_id,
+                                        .account_id = p->account,
+                                        .command_id = command_id});
   });
 }
 
@@ -515,8 +541,12 @@ void TradingApi::Impl::Query(const P& p, std::string request,
                              std::function<void(std::string_view)> on_answer) {
   Arm(p);
   std::weak_ptr<Impl> weak = weak_from_this();
+  const auto sent = std::chrono::steady_clock::now();
   auto ticket = client_.QueryAsync(
-      request, [weak, p, on_answer = std::move(on_answer)](std::span<const std::byte> bytes) {
+      request, [weak, p, sent, on_answer = std::move(on_answer)](std::span<const std::byte> bytes) {
+        obs::Metrics().EngineRoundTrip(
+            obs::EngineCall::kQuery,
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - sent).count());
         auto self = weak.lock();
         if (!self || p->is_done()) {
           return;
@@ -538,6 +568,13 @@ void TradingApi::Impl::Command(const P& p, const engine::CommandBody& body,
   st->bytes = proto::EncodeCommand(engine::Command{0, 0, body});
   st->msg_id = NewMsgId();
   st->on_envelope = std::move(on_envelope);
+  {
+    std::lock_guard lock(p->mu);
+    p->command_id = st->msg_id;
+    if (!p->done) {
+      p->responder.NoteCommand(st->msg_id);
+    }
+  }
   Publish(st, 0);
 }
 
@@ -546,11 +583,19 @@ void TradingApi::Impl::Publish(const std::shared_ptr<CommandState>& st, int atte
     return;
   }
   std::weak_ptr<Impl> weak = weak_from_this();
+  const auto publish_start = std::chrono::steady_clock::now();
+  if (attempt == 0) {
+    st->first_publish = publish_start;
+  }
   auto ticket = client_.SubmitTracked(st->bytes, st->msg_id, [weak, st](auto bytes) {
     auto self = weak.lock();
     if (!self || st->answered.exchange(true)) {
       return;
     }
+    obs::Metrics().EngineRoundTrip(
+        obs::EngineCall::kCommand,
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - st->first_publish)
+            .count());
     auto env = proto::Envelope::Parse(bytes);
     if (!env) {
       // The engine answered something unreadable: whether the command ran is unknown.
@@ -565,6 +610,14 @@ void TradingApi::Impl::Publish(const std::shared_ptr<CommandState>& st, int atte
   });
   // Not acknowledged, or no answer yet: publish again with the same msg id (de-duplicated by
   // the stream, so the engine runs the command at most once).
+  obs::Metrics().NatsPublish(
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - publish_start).count());
+  if (!ticket) {
+    warn_.Warn("command not published (retrying): " + ticket.error().message,
+               service::LogFields{.request_id = st->p->request_id,
+                                  .account_id = st->p->account,
+                                  .command_id = st->msg_id});
+  }
   const int64_t retry_ms =
       ticket ? std::max<int64_t>(100, options_.order_timeout_ms / 3) : int64_t{100};
   if (ticket) {
