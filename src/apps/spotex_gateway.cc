@@ -29,6 +29,8 @@
 #include "gateway/market/engine_json.h"
 #include "gateway/market/market_data.h"
 #include "gateway/market/public_api.h"
+#include "gateway/obs/metrics.h"
+#include "gateway/obs/request_log.h"
 #include "gateway/redis/rate_limits.h"
 #include "gateway/redis/redis_client.h"
 #include "gateway/redis/redis_rate_limiter.h"
@@ -51,6 +53,7 @@
 #include "proto/envelope.h"
 #include "service/command_client.h"
 #include "service/log.h"
+#include "service/metrics.h"
 
 namespace {
 
@@ -70,7 +73,9 @@ constexpr const char* kUsage =
     "         [--secrets-dir DIR] [--demo-users FILE] [--workers 4] [--order-timeout-ms 10000]\n"
     "         [--weight-per-minute 6000] [--orders-per-10s 100] [--orders-per-day 200000]\n"
     "         [--max-connections 10000] [--ws-connections-per-ip 300]\n"
-    "         [--trusted-proxies 127.0.0.1[,ADDR...]]\n";
+    "         [--trusted-proxies 127.0.0.1[,ADDR...]]\n"
+    "         [--metrics-port P (Prometheus on 127.0.0.1:P/metrics; 0 = off)]\n"
+    "         [--access-log all|errors|off (one JSON line per request; default errors)]\n";
 
 void Log(service::LogLevel level, const std::string& msg) { service::Log(level, "gateway", msg); }
 
@@ -235,7 +240,8 @@ int main(int argc, char** argv) {
            "redis-host", "redis-port", "redis-password-file", "redis-pool", "secrets-dir",
            "demo-users", "workers", "order-timeout-ms", "weight-per-minute", "orders-per-10s",
            "orders-per-day", "max-connections", "ws-connections-per-ip", "history-pg-host",
-           "history-pg-port", "history-pg-pool", "history-timeout-ms", "trusted-proxies"},
+           "history-pg-port", "history-pg-pool", "history-timeout-ms", "trusted-proxies",
+           "metrics-port", "access-log"},
           flags)) {
     std::fprintf(stderr, "%s\n%s", err->c_str(), kUsage);
     return 2;
@@ -287,6 +293,13 @@ int main(int argc, char** argv) {
     return 2;
   }
   const std::string secrets_dir = flags.Get("secrets-dir", "var/secrets");
+  // Observability (docs/metrics.md, docs/logging.md).
+  auto metrics_port = flags.GetInt("metrics-port", 0);
+  auto access_log = gateway::obs::ParseAccessLog(flags.Get("access-log", "errors"));
+  if (!metrics_port || *metrics_port < 0 || *metrics_port > 65535 || !access_log) {
+    std::fprintf(stderr, "bad --metrics-port or --access-log\n%s", kUsage);
+    return 2;
+  }
   // The load balancer in front (HAProxy, docs/edge.md): from these peers the client address is
   // taken from X-Forwarded-For, so per-IP limits count real clients, not the proxy. At most 16
   // comma-separated IP addresses; http::Server::Start refuses one that does not parse.
@@ -495,7 +508,16 @@ int main(int argc, char** argv) {
   (void)router.Add(http::Method::kGet, "/health", [](http::Request&&, http::Responder respond) {
     respond(http::Response::Json(200, "{\"status\":\"ok\"}"));
   });
+  // The frozen router also names the route of requests refused before it (rate limits).
+  std::shared_ptr<const http::Router> routes = std::move(router).Freeze();
+  gateway::obs::GatewayMetrics& gw_metrics = gateway::obs::Metrics();
   http::ServerConfig sc;
+  // HAProxy sends X-Request-Id; without it (or with an invalid one) the gateway makes one up.
+  sc.request_id_header = "X-Request-Id";
+  sc.on_request = gateway::obs::MakeRequestObserver(
+      {*access_log, &gw_metrics, [routes](http::Method method, std::string_view path) {
+         return routes->Match(method, path);
+       }});
   sc.address = flags.Get("listen", "127.0.0.1");
   sc.port = static_cast<uint16_t>(*port);
   sc.io_threads = static_cast<int>(*threads);
@@ -504,14 +526,25 @@ int main(int argc, char** argv) {
   // Market streams (docs/streams.md) and the WebSocket API (docs/websocket-api.md).
   sc.websocket.paths = {"/ws", "/stream", std::string(gateway::wsapi::kPath)};
   auto server = http::Server::Start(
-      sc, gateway::WithRequestLimits(std::move(router).ToHandler(), limiter),
-      [&hub, &listen_key_api, &ws_api](const http::WsRequest& request,
-                                       const std::shared_ptr<http::WsConnection>& ws)
+      sc, gateway::WithRequestLimits(http::Router::ToHandler(routes), limiter),
+      [&hub, &listen_key_api, &ws_api, &gw_metrics](const http::WsRequest& request,
+                                                    const std::shared_ptr<http::WsConnection>& ws)
           -> std::expected<http::WsHandlers, http::Response> {
-        if (request.target.starts_with(gateway::wsapi::kPath)) return ws_api.Accept(request, ws);
+        using gateway::obs::WsKind;
+        // Each accepted connection is counted under its kind of endpoint.
+        auto counted = [&gw_metrics](std::expected<http::WsHandlers, http::Response> r,
+                                     WsKind kind) {
+          if (r) r->stats = &gw_metrics.ws(kind);
+          return r;
+        };
+        if (request.target.starts_with(gateway::wsapi::kPath)) {
+          return counted(ws_api.Accept(request, ws), WsKind::kWsApi);
+        }
         // /ws/<listenKey> and /stream?streams=<listenKey> are user data streams.
-        if (auto user = listen_key_api.Accept(request, ws)) return std::move(*user);
-        return hub.Accept(request, ws);
+        if (auto user = listen_key_api.Accept(request, ws)) {
+          return counted(std::move(*user), WsKind::kUserData);
+        }
+        return counted(hub.Accept(request, ws), WsKind::kStreams);
       });
   if (!server) {
     Log(service::LogLevel::kError, "cannot listen: " + server.error());
@@ -519,6 +552,24 @@ int main(int argc, char** argv) {
   }
   Log(service::LogLevel::kInfo,
       "listening on http://" + sc.address + ":" + std::to_string((*server)->port()));
+  // Declared after the server and the hubs: stopped before them (its scrapes read them).
+  std::unique_ptr<metrics::MetricsServer> metrics_server;
+  if (*metrics_port > 0) {
+    metrics::RegisterProcessMetrics(metrics::DefaultRegistry());
+    gw_metrics.SetServerStats([&server] { return (*server)->stats(); });
+    gw_metrics.SetSubscriptions(gateway::obs::WsKind::kStreams, [&hub] { return hub.subscriptions(); });
+    gw_metrics.SetSubscriptions(gateway::obs::WsKind::kUserData,
+                                [&user_hub] { return user_hub.subscriptions(); });
+    auto started = metrics::MetricsServer::Start(metrics::DefaultRegistry(), "127.0.0.1",
+                                                 static_cast<uint16_t>(*metrics_port));
+    if (!started) {
+      Log(service::LogLevel::kError, "metrics: " + started.error());
+      return 1;
+    }
+    metrics_server = std::move(*started);
+    Log(service::LogLevel::kInfo,
+        "metrics on http://127.0.0.1:" + std::to_string(metrics_server->port()) + "/metrics");
+  }
   int64_t last_listen_key_check_ms = NowMs();
   while (!g_stop) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
@@ -530,6 +581,7 @@ int main(int argc, char** argv) {
     }
   }
   Log(service::LogLevel::kInfo, "stopping");
+  metrics_server.reset();
   hub.ShutdownNotice(NowMs());
   (*server)->Stop(std::chrono::milliseconds(5000));
   natsSubscription_Unsubscribe(sub);
