@@ -6,7 +6,7 @@
 //   SPOTEX_USERS     the demo users file: [{email, password, apiKey, apiSecret}, x2], both users
 //                    funded with BTC, ETH, USDT and BNB. Unset: every signed test is skipped.
 
-import { readFileSync } from 'node:fs';
+import { appendFileSync, readFileSync } from 'node:fs';
 import { createHmac, randomBytes } from 'node:crypto';
 import http from 'node:http';
 import net from 'node:net';
@@ -368,6 +368,15 @@ export function adminToken() {
   }
 }
 
+// Records secrets the tests create (passwords, API secrets, session tokens, listenKeys) in
+// $SPOTEX_VAR/test-secrets.txt, one a line: after the tests run.sh fails if any of them is in the
+// stack's logs (tests/e2e/check_secrets.sh, docs/logging.md). No-op without SPOTEX_VAR.
+export function noteSecret(...secrets) {
+  if (!process.env.SPOTEX_VAR) return;
+  const lines = secrets.filter((s) => typeof s === 'string' && s !== '' && !/[\r\n]/.test(s));
+  if (lines.length) appendFileSync(`${process.env.SPOTEX_VAR}/test-secrets.txt`, `${lines.join('\n')}\n`);
+}
+
 // A new user through /api/v1 with one HMAC key: {userId, email, apiKey, apiSecret, token}.
 // `keyParams`: permissions ['READ,TRADE'], ipAllowList, ... `baseUrl` picks the replica.
 export async function createUser(tag, keyParams = {}, { baseUrl = BASE_URL } = {}) {
@@ -381,10 +390,12 @@ export async function createUser(tag, keyParams = {}, { baseUrl = BASE_URL } = {
     headers: form, body: formEncode({ email, password }) });
   assert.equal(login.status, 200, `login: ${login.text}`);
   const { token } = login.json;
+  noteSecret(password, token);
   const key = await rawRequest({ baseUrl, method: 'POST', path: '/api/v1/apiKeys',
     headers: { ...form, Authorization: `Bearer ${token}` },
     body: formEncode({ permissions: 'READ,TRADE', ...keyParams }) });
   assert.equal(key.status, 200, `apiKeys: ${key.text}`);
+  noteSecret(key.json.secretKey);
   return { userId: reg.json.userId, email, token, apiKey: key.json.apiKey,
     apiSecret: key.json.secretKey };
 }

@@ -134,6 +134,10 @@ main() {
     fail "spotex-admin reconcile reported differences (or could not run)"
   }
   note "$(tail -n 1 "$TMP/reconcile.log")"
+
+  # No secret the run used (the stack's own, the demo users', and those the tests created,
+  # which lib.mjs noteSecret appended to $SPOTEX_VAR/test-secrets.txt) is in any log.
+  "$E2E_DIR/check_secrets.sh" "$SPOTEX_VAR" || fail "a secret was logged (docs/logging.md)"
   note "all passed"
 }
 

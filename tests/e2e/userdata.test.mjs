@@ -17,7 +17,7 @@ import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
 import { Spot } from '@binance/spot';
 import {
-  SIGNED, WS_URL, dec, deposit, fmt, formEncode, hmacHex, makePro,
+  SIGNED, WS_URL, dec, deposit, fmt, formEncode, hmacHex, makePro, noteSecret,
   rawRequest, sum, totals, until, within,
 } from './lib.mjs';
 import {
@@ -409,6 +409,7 @@ describe('user data: legacy listenKey flow', { skip: SIGNED }, () => {
       assert.equal(created.status, 200, created.text);
       const { listenKey } = created.json;
       assert.match(listenKey, /^[A-Za-z0-9]{64}$/);
+      noteSecret(listenKey);
       const again = await keyCall(taker, 'POST');
       assert.equal(again.json.listenKey, listenKey, 'an open key is returned again');
 
