@@ -81,7 +81,7 @@ std::string SanitizePath(std::string_view path) {
       token = IsTokenChar(segment[k]);
     }
     // A segment cut at the length limit may be the start of a token: redact it too.
-    if (!token && cut && end == path.size() && segment.size() >= 8) {
+    if (!token && cut && end == path.size()) {
       token = true;
       for (const char c : segment) token = token && IsTokenChar(c);
     }
