@@ -557,7 +557,8 @@ int main(int argc, char** argv) {
   if (*metrics_port > 0) {
     metrics::RegisterProcessMetrics(metrics::DefaultRegistry());
     gw_metrics.SetServerStats([&server] { return (*server)->stats(); });
-    gw_metrics.SetSubscriptions(gateway::obs::WsKind::kStreams, [&hub] { return hub.subscriptions(); });
+    gw_metrics.SetSubscriptions(gateway::obs::WsKind::kStreams,
+                                [&hub] { return hub.subscriptions(); });
     gw_metrics.SetSubscriptions(gateway::obs::WsKind::kUserData,
                                 [&user_hub] { return user_hub.subscriptions(); });
     auto started = metrics::MetricsServer::Start(metrics::DefaultRegistry(), "127.0.0.1",

@@ -23,7 +23,7 @@ constexpr size_t kQueueLinesMax = 1'000'000;
 
 struct State {
   std::atomic<std::shared_ptr<spdlog::logger>> logger;
-  std::mutex init_mu;  // serializes InitLog and FlushLog
+  std::mutex init_mu;                                  // serializes InitLog and FlushLog
   std::shared_ptr<spdlog::details::thread_pool> pool;  // the async logger's, if any
   bool atexit_registered = false;
 };
@@ -172,8 +172,8 @@ bool InitLog(const LogOptions& options) {
   std::shared_ptr<spdlog::details::thread_pool> old_pool = std::move(state.pool);
   if (options.async) {
     state.pool = std::make_shared<spdlog::details::thread_pool>(options.queue_lines, 1);
-    auto logger = std::make_shared<spdlog::async_logger>(
-        "spotex", MakeSink(), state.pool, spdlog::async_overflow_policy::block);
+    auto logger = std::make_shared<spdlog::async_logger>("spotex", MakeSink(), state.pool,
+                                                         spdlog::async_overflow_policy::block);
     logger->set_level(spdlog::level::trace);
     state.logger.store(std::move(logger));
     if (!state.atexit_registered) {

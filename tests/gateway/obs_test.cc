@@ -92,11 +92,12 @@ TEST(AccessLogTest, ParsesTheThreeModes) {
 TEST(RequestObserverTest, CountsByRoutePatternAndCollapsesUnknownPaths) {
   metrics::Registry registry;
   GatewayMetrics m(registry);
-  auto observe = MakeRequestObserver(
-      {AccessLog::kOff, &m, [](http::Method method, std::string_view path) {
-         return method == http::Method::kGet && path == "/api/v3/depth" ? std::string_view("/api/v3/depth")
-                                                                        : std::string_view();
-       }});
+  auto observe =
+      MakeRequestObserver({AccessLog::kOff, &m, [](http::Method method, std::string_view path) {
+                             return method == http::Method::kGet && path == "/api/v3/depth"
+                                        ? std::string_view("/api/v3/depth")
+                                        : std::string_view();
+                           }});
   observe(Record("GET", "/api/v3/time", "/api/v3/time", 200));
   observe(Record("GET", "/api/v3/time", "/api/v3/time", 200));
   observe(Record("POST", "/api/v3/order", "/api/v3/order", 400, -2010));
@@ -109,15 +110,21 @@ TEST(RequestObserverTest, CountsByRoutePatternAndCollapsesUnknownPaths) {
   auto has = [&](const std::string& line) {
     return text.find("\n" + line + "\n") != std::string::npos;
   };
-  EXPECT_TRUE(has(R"(spotex_gateway_http_requests_total{route="/api/v3/time",method="GET",status="200"} 2)"))
+  EXPECT_TRUE(has(
+      R"(spotex_gateway_http_requests_total{route="/api/v3/time",method="GET",status="200"} 2)"))
       << text;
-  EXPECT_TRUE(has(R"(spotex_gateway_http_requests_total{route="/api/v3/order",method="POST",status="400"} 1)"));
-  EXPECT_TRUE(has(R"(spotex_gateway_http_requests_total{route="unmatched",method="GET",status="404"} 2)"));
-  EXPECT_TRUE(has(R"(spotex_gateway_http_requests_total{route="unmatched",method="OTHER",status="404"} 1)"));
-  EXPECT_TRUE(has(R"(spotex_gateway_http_requests_total{route="/api/v3/depth",method="GET",status="429"} 1)"));
+  EXPECT_TRUE(has(
+      R"(spotex_gateway_http_requests_total{route="/api/v3/order",method="POST",status="400"} 1)"));
+  EXPECT_TRUE(
+      has(R"(spotex_gateway_http_requests_total{route="unmatched",method="GET",status="404"} 2)"));
+  EXPECT_TRUE(has(
+      R"(spotex_gateway_http_requests_total{route="unmatched",method="OTHER",status="404"} 1)"));
+  EXPECT_TRUE(has(
+      R"(spotex_gateway_http_requests_total{route="/api/v3/depth",method="GET",status="429"} 1)"));
   EXPECT_TRUE(has(R"(spotex_gateway_binance_errors_total{code="-1020"} 3)"));
   EXPECT_TRUE(has(R"(spotex_gateway_binance_errors_total{code="-2010"} 1)"));
-  EXPECT_TRUE(has(R"(spotex_gateway_http_request_duration_seconds_count{route="/api/v3/time",method="GET"} 2)"));
+  EXPECT_TRUE(has(
+      R"(spotex_gateway_http_request_duration_seconds_count{route="/api/v3/time",method="GET"} 2)"));
   EXPECT_EQ(text.find("/random/"), std::string::npos);
   EXPECT_EQ(text.find("PURGE"), std::string::npos);
 }
@@ -128,9 +135,10 @@ TEST(RequestObserverTest, SecondInstanceDoesNotReuseTheFirstOnesChildren) {
     metrics::Registry registry;
     GatewayMetrics m(registry);
     m.ObserveRequest("/a", "GET", 200, 0, 0.001);
-    EXPECT_NE(registry.Render().find(
-                  "\nspotex_gateway_http_requests_total{route=\"/a\",method=\"GET\",status=\"200\"} 1\n"),
-              std::string::npos)
+    EXPECT_NE(
+        registry.Render().find(
+            "\nspotex_gateway_http_requests_total{route=\"/a\",method=\"GET\",status=\"200\"} 1\n"),
+        std::string::npos)
         << "instance " << i;
   }
 }
@@ -151,8 +159,10 @@ TEST(RequestObserverTest, LogModesAndLineContent) {
   }
   const auto lines = cap.lines();
   ASSERT_EQ(lines.size(), 4u);  // all: 3, errors: 1, off: 0
-  EXPECT_NE(lines[0].find(R"("level":"info","component":"http","msg":"request","method":"GET","path":"/api/v3/time","route":"/api/v3/time","status":200,"duration_s":0.001500,"request_id":"rid-1","client_ip":"10.1.2.3"})"),
-            std::string::npos)
+  EXPECT_NE(
+      lines[0].find(
+          R"("level":"info","component":"http","msg":"request","method":"GET","path":"/api/v3/time","route":"/api/v3/time","status":200,"duration_s":0.001500,"request_id":"rid-1","client_ip":"10.1.2.3"})"),
+      std::string::npos)
       << lines[0];
   EXPECT_NE(lines[1].find(R"("level":"warn")"), std::string::npos) << lines[1];
   EXPECT_NE(lines[1].find(R"("code":-1007)"), std::string::npos);
@@ -174,7 +184,8 @@ TEST(WarnThrottleTest, OneLinePerIntervalWithTheSuppressedCount) {
   EXPECT_TRUE(throttle.Warn("fourth"));
   const auto lines = cap.lines();
   ASSERT_EQ(lines.size(), 2u);
-  EXPECT_NE(lines[0].find(R"("msg":"first","request_id":"r1","command_id":"c1"})"), std::string::npos)
+  EXPECT_NE(lines[0].find(R"("msg":"first","request_id":"r1","command_id":"c1"})"),
+            std::string::npos)
       << lines[0];
   EXPECT_NE(lines[1].find(R"("msg":"fourth","suppressed":2})"), std::string::npos) << lines[1];
 }

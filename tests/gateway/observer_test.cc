@@ -85,9 +85,8 @@ Handler TestRouter() {
     response.headers.emplace_back("X-Seen-Id", std::string(request.request_id()));
     r.Send(std::move(response));
   }));
-  EXPECT_TRUE(router.AddPrefix(Method::kGet, "/api/v3/ticker/", [](Request&&, Responder r) {
-    r.Send(Response::Json(200, "[]"));
-  }));
+  EXPECT_TRUE(router.AddPrefix(Method::kGet, "/api/v3/ticker/",
+                               [](Request&&, Responder r) { r.Send(Response::Json(200, "[]")); }));
   EXPECT_TRUE(router.Add(Method::kGet, "/slow", [](Request&&, Responder r) {
     // Never answers: kept until the test ends, so the handler timeout answers for it.
     std::lock_guard lock(g_kept_mu);

@@ -197,17 +197,20 @@ TEST_F(GatewayMetricsTest, ServesTheDocumentedNamesCountsRoutesAndLogsRequests) 
     pos = begin;
   }
 
-  EXPECT_GE(Sample(body, "spotex_gateway_http_requests_total{route=\"/api/v3/ping\",method=\"GET\","
-                         "status=\"200\"}"),
+  EXPECT_GE(Sample(body,
+                   "spotex_gateway_http_requests_total{route=\"/api/v3/ping\",method=\"GET\","
+                   "status=\"200\"}"),
             1);
   // Both unknown paths are one series.
-  EXPECT_EQ(Sample(body, "spotex_gateway_http_requests_total{route=\"unmatched\",method=\"GET\","
-                         "status=\"404\"}"),
+  EXPECT_EQ(Sample(body,
+                   "spotex_gateway_http_requests_total{route=\"unmatched\",method=\"GET\","
+                   "status=\"404\"}"),
             2);
   EXPECT_EQ(body.find("/no/such/thing"), std::string::npos);
   EXPECT_GE(Sample(body, "spotex_gateway_binance_errors_total{code=\"-1020\"}"), 2);
-  EXPECT_GE(Sample(body, "spotex_gateway_http_request_duration_seconds_count{route=\"/api/v3/"
-                         "ping\",method=\"GET\"}"),
+  EXPECT_GE(Sample(body,
+                   "spotex_gateway_http_request_duration_seconds_count{route=\"/api/v3/"
+                   "ping\",method=\"GET\"}"),
             1);
 
   // The request log: one JSON line per request with the ids, never the query string.

@@ -132,9 +132,9 @@ TEST(LogTest, LineIsOneJsonObjectWithTimestampLevelComponentAndMessage) {
 TEST(LogTest, HostileTextCannotBreakTheLineOrForgeAField) {
   CaptureStderr cap;
   ASSERT_TRUE(InitLog({}));
-  const std::string evil =
-      "a\"b\\c\nd\r\te\x01\x7f\",\"level\":\"error\"}\n{\"x\":\"" + std::string("\xff\xc3(") +
-      std::string(1, '\0') + "\xed\xa0\x80 \xc3\xa9";
+  const std::string evil = "a\"b\\c\nd\r\te\x01\x7f\",\"level\":\"error\"}\n{\"x\":\"" +
+                           std::string("\xff\xc3(") + std::string(1, '\0') +
+                           "\xed\xa0\x80 \xc3\xa9";
   Log(LogLevel::kInfo, evil, evil, LogFields{.request_id = evil, .command_id = evil});
   const auto lines = cap.lines();
   ASSERT_EQ(lines.size(), 1u);

@@ -48,7 +48,8 @@ struct KeyEq {
 };
 
 template <class T>
-std::vector<T*> ChildrenOf(metrics::Family<T>& family, std::initializer_list<std::string_view> values) {
+std::vector<T*> ChildrenOf(metrics::Family<T>& family,
+                           std::initializer_list<std::string_view> values) {
   std::vector<T*> out;
   for (const std::string_view v : values) {
     out.push_back(&family.With({v}));
@@ -59,7 +60,8 @@ std::vector<T*> ChildrenOf(metrics::Family<T>& family, std::initializer_list<std
 }  // namespace
 
 std::string_view MethodLabel(std::string_view method) {
-  for (const std::string_view known : {"GET", "POST", "DELETE", "PUT", "HEAD", "OPTIONS", "PATCH"}) {
+  for (const std::string_view known :
+       {"GET", "POST", "DELETE", "PUT", "HEAD", "OPTIONS", "PATCH"}) {
     if (method == known) {
       return known;
     }
@@ -85,9 +87,9 @@ GatewayMetrics::GatewayMetrics(metrics::Registry& r)
       http_malformed_(r.AddSampledCounter(
           "spotex_gateway_http_malformed_requests_total",
           "Requests answered 400/413/431 by the server itself (bad HTTP, over a size limit).")),
-      http_timeouts_(r.AddSampledCounter(
-          "spotex_gateway_http_timeouts_total",
-          "Connections closed by the request, idle or write timeout.")),
+      http_timeouts_(
+          r.AddSampledCounter("spotex_gateway_http_timeouts_total",
+                              "Connections closed by the request, idle or write timeout.")),
       engine_timeouts_(r.AddCounter("spotex_gateway_engine_timeouts_total",
                                     "Engine requests answered 500 -1007 (no answer in time).")
                            .With({})),
@@ -96,9 +98,9 @@ GatewayMetrics::GatewayMetrics(metrics::Registry& r)
                                    "acknowledged asynchronously).",
                                    metrics::LatencyBuckets())
                         .With({})) {
-  auto& limits = r.AddCounter("spotex_gateway_rate_limit_rejections_total",
-                              "Requests and connections refused by a rate limit, by limit.",
-                              {"limit"});
+  auto& limits =
+      r.AddCounter("spotex_gateway_rate_limit_rejections_total",
+                   "Requests and connections refused by a rate limit, by limit.", {"limit"});
   for (const std::string_view v : kLimits) limits_.push_back(&limits.With({v}));
   auto& unchecked = r.AddCounter(
       "spotex_gateway_rate_limit_unchecked_total",
@@ -109,15 +111,15 @@ GatewayMetrics::GatewayMetrics(metrics::Registry& r)
                                 "From publishing an engine command or query to its answer.",
                                 metrics::LatencyBuckets(), {"kind"});
   engine_ = ChildrenOf(engine, {"command", "query"});
-  auto& open = r.AddGauge("spotex_gateway_ws_connections_open", "Open WebSocket connections.",
-                          {"endpoint"});
+  auto& open =
+      r.AddGauge("spotex_gateway_ws_connections_open", "Open WebSocket connections.", {"endpoint"});
   auto& accepted = r.AddSampledCounter("spotex_gateway_ws_connections_total",
                                        "WebSocket connections accepted.", {"endpoint"});
   auto& sent = r.AddSampledCounter("spotex_gateway_ws_messages_sent_total",
                                    "WebSocket messages written to clients.", {"endpoint"});
-  auto& received = r.AddSampledCounter("spotex_gateway_ws_messages_received_total",
-                                       "WebSocket text messages received from clients.",
-                                       {"endpoint"});
+  auto& received =
+      r.AddSampledCounter("spotex_gateway_ws_messages_received_total",
+                          "WebSocket text messages received from clients.", {"endpoint"});
   auto& slow = r.AddSampledCounter(
       "spotex_gateway_ws_slow_consumer_closes_total",
       "WebSocket connections closed (1008) because their send queue overflowed.", {"endpoint"});
@@ -193,9 +195,7 @@ void GatewayMetrics::ObserveRequest(std::string_view route, std::string_view met
   }
 }
 
-void GatewayMetrics::RateLimitRejected(Limit limit) {
-  limits_[static_cast<size_t>(limit)]->Inc();
-}
+void GatewayMetrics::RateLimitRejected(Limit limit) { limits_[static_cast<size_t>(limit)]->Inc(); }
 
 void GatewayMetrics::RateLimitUnchecked(Unchecked limit) {
   unchecked_[static_cast<size_t>(limit)]->Inc();

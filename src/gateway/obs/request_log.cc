@@ -43,9 +43,9 @@ void LogRequest(const http::RequestRecord& r, std::string_view route, double sec
   if (!r.written) {
     line.Str("write", "failed");
   }
-  line.Fields(service::LogFields{.request_id = r.request_id,
-                                 .account_id = r.account_id,
-                                 .command_id = r.command_id})
+  line
+      .Fields(service::LogFields{
+          .request_id = r.request_id, .account_id = r.account_id, .command_id = r.command_id})
       .Str("client_ip", r.client_ip)
       .Write();
 }

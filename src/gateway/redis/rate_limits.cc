@@ -93,8 +93,8 @@ LimitVerdict MakeWeightVerdict(const RateLimits& limits, const WeightOutcome& o)
   v.allowed = false;
   v.retry_after_s = RetryAfterSeconds(o.now_ms, o.until_ms);
   v.headers.emplace_back("Retry-After", std::to_string(v.retry_after_s));
-  obs::Metrics().RateLimitRejected(o.kind == WeightOutcome::Kind::kRefused ? obs::Limit::kRequestWeight
-                                                                          : obs::Limit::kIpBan);
+  obs::Metrics().RateLimitRejected(
+      o.kind == WeightOutcome::Kind::kRefused ? obs::Limit::kRequestWeight : obs::Limit::kIpBan);
   if (o.kind == WeightOutcome::Kind::kRefused) {
     v.error = http::Error{-1003,
                           "Too much request weight used; current limit is " +
@@ -123,7 +123,8 @@ LimitVerdict MakeOrderVerdict(const RateLimits& limits, const OrderOutcome& o) {
     return v;
   }
   const bool short_window = o.kind == OrderOutcome::Kind::kRefusedShort;
-  obs::Metrics().RateLimitRejected(short_window ? obs::Limit::kOrdersShort : obs::Limit::kOrdersDay);
+  obs::Metrics().RateLimitRejected(short_window ? obs::Limit::kOrdersShort
+                                                : obs::Limit::kOrdersDay);
   const int64_t limit =
       short_window ? limits.orders_per_short_window : limits.orders_per_day_window;
   const int64_t window_ms =

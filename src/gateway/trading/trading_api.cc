@@ -482,10 +482,10 @@ void TradingApi::Impl::Arm(const P& p) {
       std::lock_guard lock(p->mu);
       command_id = p->command_id;
     }
-    self->warn_.Warn("the engine did not answer in time: answered -1007 (outcome unknown)",
-                     service::LogFields{.request_id = p->request_id,
-                                        .account_id = p->account,
-                                        .command_id = command_id});
+    self->warn_.Warn(
+        "the engine did not answer in time: answered -1007 (outcome unknown)",
+        service::LogFields{
+            .request_id = p->request_id, .account_id = p->account, .command_id = command_id});
   });
 }
 
