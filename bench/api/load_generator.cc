@@ -171,6 +171,8 @@ void LoadGenerator::Fail(size_t ci, int64_t now, const std::string& why) {
       CountError(c.index, std::string(Name(c.tag.kind)) + ":" + why);
       --in_flight_;
     }
+  } else {
+    ++stats_.closes["idle, " + why];
   }
   Close(ci, now, true);
 }
@@ -215,8 +217,10 @@ void LoadGenerator::Flush(size_t ci, int64_t now) {
 
 void LoadGenerator::Dispatch(int64_t now) {
   while (!pending_.empty() && !idle_.empty()) {
-    size_t ci = idle_.back();
-    idle_.pop_back();
+    // Least recently used first: every connection stays in use, none idles into the server's
+    // (or HAProxy's) idle timeout.
+    size_t ci = idle_.front();
+    idle_.pop_front();
     int64_t index = pending_.front();
     pending_.pop_front();
     Send(ci, index, now);
@@ -269,8 +273,10 @@ void LoadGenerator::Complete(size_t ci, int64_t now) {
   }
   bool keep_alive = c.reader.keep_alive();
   c.state = Connection::State::kIdle;
-  if (c.reader.Next() != HttpResponseReader::State::kNeedMore || !keep_alive) {
+  bool extra = c.reader.Next() != HttpResponseReader::State::kNeedMore;
+  if (extra || !keep_alive) {
     // Bytes beyond the one answer we asked for, or the server closes: start afresh.
+    ++stats_.closes[extra ? "bytes after an answer" : "answer with Connection: close"];
     Close(ci, now, false);
     return;
   }
@@ -295,12 +301,15 @@ void LoadGenerator::OnReadable(size_t ci, int64_t now) {
       if (c.state == Connection::State::kBusy) {
         Fail(ci, now, n == 0 ? "closed by server" : "recv failed");
       } else {
+        ++stats_.closes[n == 0 ? "idle, closed by server" : "idle, recv failed"];
         Close(ci, now, n != 0);
       }
       return;
     }
     if (c.state != Connection::State::kBusy) {
-      Fail(ci, now, "unsolicited bytes");
+      // HAProxy answers 408 on a keep-alive connection left idle past its request timeout.
+      bool timeout = std::string_view(buf, static_cast<size_t>(n)).starts_with("HTTP/1.1 408");
+      Fail(ci, now, timeout ? "408 from the server" : "unsolicited bytes");
       return;
     }
     auto state = c.reader.Feed(std::string_view(buf, static_cast<size_t>(n)));
@@ -395,6 +404,7 @@ void LoadGenerator::Loop(int64_t end_ns, bool until_schedule_done) {
         socklen_t len = sizeof err;
         getsockopt(c.fd, SOL_SOCKET, SO_ERROR, &err, &len);
         if (err != 0 || (events[i].events & (EPOLLERR | EPOLLHUP)) != 0) {
+          ++stats_.closes["connect failed"];
           Close(ci, now, true);
           continue;
         }
@@ -537,6 +547,7 @@ PhaseReport LoadGenerator::MakeReport(int64_t duration_s) const {
   r.send_lag_max_ms = static_cast<double>(stats_.send_lag_max_ns) / 1e6;
   r.late_sends = stats_.late_sends;
   r.reconnects = stats_.reconnects;
+  r.closes = stats_.closes;
   r.makers = makers_.size();
   r.maker_requests = maker_requests_;
   r.maker_errors = maker_errors_;
@@ -591,10 +602,11 @@ void PrintPhase(const PhaseReport& r, std::string_view program) {
   }
   std::fprintf(stderr,
                "%s: cpu (%% of one core) %s=%.0f%%%s; send lag max %.2f ms, "
-               "%llu requests sent >1 ms after due, %llu reconnects\n",
+               "%llu requests sent >1 ms after due, %llu reconnects (closes:%s)\n",
                p.c_str(), p.c_str(), r.self_cpu_pct, cpu.c_str(), r.send_lag_max_ms,
                static_cast<unsigned long long>(r.late_sends),
-               static_cast<unsigned long long>(r.reconnects));
+               static_cast<unsigned long long>(r.reconnects),
+               r.closes.empty() ? " none" : Join(r.closes).c_str());
 }
 
 }  // namespace spotex::bench

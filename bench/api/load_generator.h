@@ -3,8 +3,8 @@
 // market makers (market_maker.h) quoting over connections of their own, all in one thread.
 //
 // Open loop: in a phase at rate R, request i is due at t_i = start + i / R whatever the server
-// does. A due request goes out on the first idle measured connection (one request in flight per
-// connection, no pipelining); when none is idle it waits in a FIFO. Latency = time the response
+// does. A due request goes out on the measured connection idle the longest (one request in flight
+// per connection, no pipelining); when none is idle it waits in a FIFO. Latency = time the response
 // is complete − t_i, so time spent waiting for a connection or in the kernel's queues is charged
 // in full (no coordinated omission). The first `warmup_s` seconds of the schedule are not
 // measured; the measured window is the next `duration_s` seconds. After the schedule ends,
@@ -83,6 +83,7 @@ struct PhaseReport {
   double send_lag_max_ms = 0;
   uint64_t late_sends = 0;  // measured requests sent > 1 ms after due
   uint64_t reconnects = 0;
+  std::map<std::string, uint64_t> closes;  // connections closed between requests, by why
   // Makers, since Connect() (phases, warm-ups, drains and Idle() alike).
   size_t makers = 0;
   uint64_t maker_requests = 0;
@@ -138,6 +139,7 @@ class LoadGenerator {
     uint64_t late_sends = 0;
     int64_t send_lag_max_ns = 0;
     uint64_t reconnects = 0;
+    std::map<std::string, uint64_t> closes;  // why connections were closed between requests
   };
 
   int64_t Due(int64_t index) const;
@@ -180,7 +182,7 @@ class LoadGenerator {
   bool phase_ = false;
   bool draining_ = false;
   std::deque<int64_t> pending_;  // due, not yet sent
-  std::vector<size_t> idle_;     // measured connections ready for a request
+  std::deque<size_t> idle_;      // measured connections ready for a request, oldest first
   Stats stats_;                                  // the current or last phase
   uint64_t maker_requests_ = 0;                  // since Connect()
   std::map<std::string, uint64_t> maker_errors_;  // since Connect()

@@ -52,7 +52,8 @@
 set -euo pipefail
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
-build="${BUILD_DIR:-${repo}/build/release}"
+build="$(cd "${BUILD_DIR:-${repo}/build/release}" 2>/dev/null && pwd)" ||
+  { echo "run_loadtest: no build directory ${BUILD_DIR:-${repo}/build/release}: run 'make loadtest'" >&2; exit 2; }
 loadgen="${build}/bin/spotex-loadgen"
 gateway="${build}/bin/spotex-gateway"
 stack="${repo}/scripts/stack.sh"
@@ -124,15 +125,16 @@ source "${repo}/bench/api/gateway_args.sh"
 main() {
   tmp="$(spotex_make_tmp spotex-loadtest)"
   local ports
-  # 7 ports + one per replica, below the ephemeral range (the client opens many sockets).
-  read -r -a ports <<<"$(spotex_pick_free_ports $((7 + replicas)) 12000)"
+  # 8 ports + one per replica, below the ephemeral range (the client opens many sockets).
+  read -r -a ports <<<"$(spotex_pick_free_ports $((8 + replicas)) 12000)"
   export SPOTEX_VAR="${tmp}/var" SPOTEX_SECRETS_DIR="${tmp}/var/secrets"
   export SPOTEX_NATS_PORT="${ports[0]}" SPOTEX_NATS_MONITOR_PORT="${ports[1]}"
   export SPOTEX_PG_PORT="${ports[2]}" SPOTEX_REDIS_PORT="${ports[3]}"
   export SPOTEX_GATEWAY_PORT="${ports[4]}" SPOTEX_PG_REPLICA_PORT="${ports[5]}"
   export SPOTEX_TLS_PORT="${ports[6]}" SPOTEX_TLS=0 SPOTEX_BIN_DIR="${build}/bin"
   export SPOTEX_EDGE="${edge}" SPOTEX_GATEWAY_REPLICAS="${replicas}"
-  export SPOTEX_GATEWAY_REPLICA_PORTS="${ports[*]:7}"
+  export SPOTEX_EDGE_METRICS_PORT="${ports[7]}"
+  export SPOTEX_GATEWAY_REPLICA_PORTS="${ports[*]:8}"
   # One client address sends everything: lift HAProxy's per-IP flood guards well above any rate
   # tried here (its defaults: 50,000 requests and 20,000 new connections per 10 s, 2,000 open).
   export SPOTEX_EDGE_REQ_RATE_10S="${SPOTEX_EDGE_REQ_RATE_10S:-100000000}"
@@ -150,7 +152,11 @@ main() {
     "${SPOTEX_EDGE_CONN_RATE_10S} new connections per 10 s, ${SPOTEX_EDGE_CONN_PER_IP}" \
     "connections open; HAProxy request log ${SPOTEX_EDGE_LOG_REQUESTS}" >&2
   stack_started=1
-  if ! "${stack}" up >"${tmp}/stack-up.log" 2>&1; then
+  # One retry: on a loaded machine a component can miss its start-up health check.
+  if ! "${stack}" up >"${tmp}/stack-up.log" 2>&1 &&
+    ! { echo "run_loadtest: stack.sh up failed, once more" >&2 &&
+      "${stack}" down >>"${tmp}/stack-up.log" 2>&1 &&
+      "${stack}" up >>"${tmp}/stack-up.log" 2>&1; }; then
     echo "run_loadtest: stack.sh up failed:" >&2
     tail -n 30 "${tmp}/stack-up.log" >&2
     tail -n 20 "${SPOTEX_VAR}"/log/gateway*.log >&2 2>/dev/null || true
@@ -206,6 +212,16 @@ main() {
   # the generator and anything else running.
   echo "run_loadtest: $("${repo}/bench/loadtest/cpu_by_command.py" report "${tmp}/cpu.json")" >&2 ||
     true
+  # HAProxy's own view of the hop behind it (averages over its last 1024 requests): queue,
+  # connect and response (request sent to a replica → its answer's headers) times.
+  if [[ -s "${run}/haproxy.pid" ]]; then
+    local times
+    times="$(curl -fsS --max-time 5 "http://127.0.0.1:${SPOTEX_EDGE_METRICS_PORT}/metrics" |
+      grep -E '^haproxy_backend_(queue|connect|response|total)_time_average_seconds\{proxy="gateways"\}' |
+      sed -E 's/^haproxy_backend_([a-z]+)_time_average_seconds\{[^}]*\} (.*)$/\1=\2/' |
+      awk -F= '{ printf " %s=%.2fms", $1, $2 * 1000 }')" || true
+    echo "run_loadtest: haproxy backend averages (last 1024 requests):${times:- unavailable}" >&2
+  fi
   if [[ -n "${perf_pid}" ]]; then
     wait "${perf_pid}" || true
     perf_pid=""
