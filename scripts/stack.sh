@@ -965,16 +965,18 @@ ensure_tls_certificate() {
 # Writes $HAPROXY_DIR/haproxy.cfg from the template, one `server` line per replica.
 write_haproxy_config() {
   local template="$REPO_ROOT/deploy/haproxy.cfg.in" conf="$HAPROXY_DIR/haproxy.cfg" text i
-  local servers="" tls_bind=""
+  local servers="" keyed="" tls_bind=""
   [ -r "$template" ] || die "haproxy: template $template not found"
   for ((i = 1; i <= GATEWAY_REPLICAS; i++)); do
     servers+="    server gateway-$i 127.0.0.1:${REPLICA_PORTS[i - 1]}"$'\n'
+    keyed+="    server gateway-$i 127.0.0.1:${REPLICA_PORTS[i - 1]} track gateways/gateway-$i"$'\n'
   done
   if ((TLS)); then
     tls_bind="    bind 127.0.0.1:$TLS_PORT ssl crt $TLS_PEM alpn http/1.1"
   fi
   text="$(<"$template")"
   text="${text//@SERVERS@/${servers%$'\n'}}"
+  text="${text//@KEYED_SERVERS@/${keyed%$'\n'}}"
   text="${text//@TLS_BIND@/$tls_bind}"
   local metrics=""
   if ((EDGE_METRICS_PORT > 0)); then
