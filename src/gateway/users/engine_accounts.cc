@@ -9,6 +9,7 @@
 #include "engine/reject.h"
 #include "proto/codec.h"
 #include "proto/envelope.h"
+#include "service/log.h"
 
 namespace spotex::gateway::users {
 namespace {
@@ -41,8 +42,8 @@ http::Error BackendUnavailable() {
 http::Result<std::string> EngineAccounts::Query(std::string_view request) {
   auto answer = client_.Query(request, timeout_ms_);
   if (!answer) {
-    std::fprintf(stderr, "users: engine query '%.*s' failed: %s\n",
-                 static_cast<int>(request.size()), request.data(), answer.error().message.c_str());
+    service::Log(service::LogLevel::kWarn, "users",
+                 "engine query '" + std::string(request) + "' failed: " + answer.error().message);
     return std::unexpected(BackendUnavailable());
   }
   return std::move(*answer);
@@ -55,7 +56,7 @@ http::Result<std::vector<EngineAsset>> EngineAccounts::Assets() {
   }
   auto assets = ParseAssets(*json);
   if (!assets) {
-    std::fprintf(stderr, "users: %s\n", assets.error().c_str());
+    service::Log(service::LogLevel::kError, "users", assets.error());
     return std::unexpected(http::errors::Unknown());
   }
   return std::move(*assets);
@@ -78,14 +79,14 @@ http::Result<Applied> EngineAccounts::Send(const engine::CommandBody& body) {
   const std::vector<std::byte> bytes = proto::EncodeCommand(engine::Command{0, 0, body});
   auto reply = client_.Call(bytes, NewMsgId(), timeout_ms_);
   if (!reply) {
-    std::fprintf(stderr, "users: engine command failed: %s\n", reply.error().message.c_str());
+    service::Log(service::LogLevel::kWarn, "users",
+                 "engine command failed: " + reply.error().message);
     return std::unexpected(http::errors::BackendTimeout());
   }
   auto envelope = proto::Envelope::Parse(*reply);
   if (!envelope) {
-    std::fprintf(stderr, "users: bad envelope from the engine: %.*s\n",
-                 static_cast<int>(proto::ToString(envelope.error()).size()),
-                 proto::ToString(envelope.error()).data());
+    service::Log(service::LogLevel::kError, "users",
+                 "bad envelope from the engine: " + std::string(proto::ToString(envelope.error())));
     return std::unexpected(http::errors::Unknown());
   }
   const proto::EnvelopeHeader& h = envelope->header();
@@ -115,8 +116,8 @@ bool EngineAccounts::OpenAccountAsync(engine::AccountId account) {
       proto::EncodeCommand(engine::Command{0, 0, engine::OpenAccount{account}});
   auto sent = client_.Submit(bytes, NewMsgId(), [](std::span<const std::byte>) {});
   if (!sent) {
-    std::fprintf(stderr, "users: OpenAccount %llu not sent: %s\n",
-                 static_cast<unsigned long long>(account), sent.error().message.c_str());
+    service::Log(service::LogLevel::kWarn, "users",
+                 "OpenAccount " + std::to_string(account) + " not sent: " + sent.error().message);
     return false;
   }
   return true;

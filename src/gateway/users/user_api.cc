@@ -8,6 +8,7 @@
 
 #include "gateway/users/errors.h"
 #include "gateway/users/json.h"
+#include "service/log.h"
 
 namespace spotex::gateway::users {
 namespace {
@@ -107,7 +108,7 @@ bool UserApi::Register(http::Router& router) {
 http::Result<int64_t> UserApi::SessionUser(const std::string& token) {
   auto user = sessions_.Find(token);
   if (!user) {
-    std::fprintf(stderr, "users: session store: %s\n", user.error().c_str());
+    service::Log(service::LogLevel::kWarn, "users", "session store: " + user.error());
     return std::unexpected(BackendUnavailable());
   }
   if (!user->has_value()) {
@@ -174,7 +175,7 @@ void UserApi::Login(http::Request&& request, Responder responder) {
     const int64_t now_ms = clock_();
     auto token = sessions_.Create(user->id, options_.session_ttl);
     if (!token) {
-      std::fprintf(stderr, "users: session store: %s\n", token.error().c_str());
+      service::Log(service::LogLevel::kWarn, "users", "session store: " + token.error());
       Fail(r, BackendUnavailable());
       return;
     }
@@ -203,7 +204,7 @@ void UserApi::Logout(http::Request&& request, Responder responder) {
     // Ending a session that no longer exists is not an error: logging out twice, or after
     // the session expired, leaves the client where it wanted to be.
     if (auto done = sessions_.Delete(t); !done) {
-      std::fprintf(stderr, "users: session store: %s\n", done.error().c_str());
+      service::Log(service::LogLevel::kWarn, "users", "session store: " + done.error());
       Fail(r, BackendUnavailable());
       return;
     }

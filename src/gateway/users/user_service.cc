@@ -6,6 +6,7 @@
 #include "auth/ip_allow_list.h"
 #include "auth/signature.h"
 #include "gateway/users/errors.h"
+#include "service/log.h"
 
 namespace spotex::gateway::users {
 namespace {
@@ -24,13 +25,13 @@ http::Error StoreFailure(const db::StoreError& e) {
       return errors::UnknownUser();
     case db::StoreErrorCode::kInvalidArgument:
       // The endpoints validate first; reaching this is a gap in that validation.
-      std::fprintf(stderr, "users: store refused an input: %s\n", e.message.c_str());
+      service::Log(service::LogLevel::kWarn, "users", "store refused an input: " + e.message);
       return http::errors::IllegalCharacters();
     case db::StoreErrorCode::kDuplicateApiKey:
     case db::StoreErrorCode::kDatabase:
       break;
   }
-  std::fprintf(stderr, "users: database error: %s\n", e.message.c_str());
+  service::Log(service::LogLevel::kWarn, "users", "database error: " + e.message);
   return BackendUnavailable();
 }
 
@@ -39,8 +40,7 @@ http::Error PasswordFailure(auth::PasswordError e) {
     return http::errors::ServerBusy();
   }
   const std::string_view what = auth::Describe(e);
-  std::fprintf(stderr, "users: password hashing failed: %.*s\n", static_cast<int>(what.size()),
-               what.data());
+  service::Log(service::LogLevel::kError, "users", "password hashing failed: " + std::string(what));
   return http::errors::Unknown();
 }
 
@@ -219,7 +219,8 @@ template <typename Fn>
 auto UserService::WithStore(Fn&& fn) -> decltype(fn(std::declval<db::UserStore&>())) {
   auto lease = pool_.Acquire();
   if (!lease) {
-    std::fprintf(stderr, "users: no database connection: %s\n", lease.error().message.c_str());
+    service::Log(service::LogLevel::kWarn, "users",
+                 "no database connection: " + lease.error().message);
     return std::unexpected(BackendUnavailable());
   }
   db::UserStore store(**lease);
@@ -354,8 +355,8 @@ http::Result<CreatedApiKey> UserService::CreateApiKey(int64_t user_id, ApiKeyReq
         auto sealed = auth::EncryptSecret(keyring_, out.secret.view(), key.api_key);
         if (!sealed) {
           const std::string_view why = auth::Describe(sealed.error());
-          std::fprintf(stderr, "users: cannot seal an API secret: %.*s\n",
-                       static_cast<int>(why.size()), why.data());
+          service::Log(service::LogLevel::kError, "users",
+                       "cannot seal an API secret: " + std::string(why));
           return std::unexpected(http::errors::Unknown());
         }
         key.secret_ciphertext = std::move(*sealed);
