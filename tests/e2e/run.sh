@@ -71,7 +71,9 @@ main() {
   TMP="$(spotex_make_tmp spotex-e2e)"
   trap cleanup EXIT
   trap 'exit 130' INT TERM
-  read -r -a ports <<<"$(spotex_pick_free_ports 8)"
+  # Below the kernel's ephemeral range (32768 and up): a port there can be taken as the source
+  # port of one of the stack's own outgoing connections between the check and HAProxy's bind.
+  read -r -a ports <<<"$(spotex_pick_free_ports 8 12000)"
   export SPOTEX_VAR="$TMP/var" SPOTEX_BIN_DIR="$BIN_DIR"
   export SPOTEX_NATS_PORT="${ports[0]}" SPOTEX_NATS_MONITOR_PORT="${ports[1]}"
   export SPOTEX_PG_PORT="${ports[2]}" SPOTEX_REDIS_PORT="${ports[3]}"

@@ -63,11 +63,13 @@ listening_ports_hex() {
 }
 port_listening() { listening_ports_hex | grep -qx "$(printf '%04X' "$1")"; }
 
-# N distinct ports that nothing listens on, from a range clear of the defaults.
+# N distinct ports that nothing listens on, from a range clear of the defaults and below the
+# kernel's ephemeral range (32768 and up), where a port can be taken as the source port of one
+# of the stack's own outgoing connections before the server that should listen on it binds it.
 pick_free_ports() {
   local n="$1" port chosen=()
   while [ ${#chosen[@]} -lt "$n" ]; do
-    port=$((20000 + RANDOM % 30000))
+    port=$((20000 + RANDOM % 12000))
     if ! port_listening "$port" && [[ " ${chosen[*]} " != *" $port "* ]]; then
       chosen+=("$port")
     fi
