@@ -51,8 +51,23 @@
 #   SPOTEX_EDGE_METRICS_PORT [0]        HAProxy's Prometheus /metrics on 127.0.0.1 (0 = not served)
 #   SPOTEX_GATEWAY_ARGS []              extra spotex-gateway flags, split on spaces (e.g. the
 #                                       rate limits for a benchmark: --weight-per-minute N)
-#   SPOTEX_RECORDER_METRICS_PORT [0]    spotex-recorder's Prometheus /metrics on 127.0.0.1
-#                                       (0 = not served; docs/recorder.md)
+#   SPOTEX_METRICS [0; `make up`/`make run`: 1]  1 = every service serves Prometheus metrics
+#                                       on 127.0.0.1 at the default ports below (docs/metrics.md);
+#                                       0 = only where a port variable is set. Off by default here
+#                                       so throwaway stacks on free ports (tests, benchmarks) never
+#                                       collide on them
+#   SPOTEX_ENGINE_METRICS_PORT [9101 with SPOTEX_METRICS=1, else 0]  spotex-engine's /metrics
+#   SPOTEX_RECORDER_METRICS_PORT [9102 with SPOTEX_METRICS=1, else 0]  spotex-recorder's /metrics
+#   SPOTEX_GATEWAY_METRICS_PORTS [9111 9112 ... with SPOTEX_METRICS=1, else none]  each gateway
+#                                       process's /metrics (gateway-1, gateway-2, ...; the one
+#                                       gateway with SPOTEX_EDGE=0), space-separated, 0 = off
+#   SPOTEX_EDGE_METRICS_PORT [9120 with SPOTEX_METRICS=1, else 0]  HAProxy's (see above)
+#   SPOTEX_PROMETHEUS [$PROMETHEUS, else 0]  1 = also Prometheus (Debian package `prometheus`,
+#                                       not installed by install-deps.sh; skipped with a note when
+#                                       missing) on 127.0.0.1:SPOTEX_PROMETHEUS_PORT [9090],
+#                                       scraping the metrics ports above; its configuration is
+#                                       generated into $SPOTEX_VAR/prometheus, its data kept there
+#                                       (SPOTEX_PROMETHEUS_RETENTION [7d])
 #   SPOTEX_RECORDER_ARGS []             extra spotex-recorder flags, split on spaces
 #   SPOTEX_HA [$HA, else 0]             1 = also a PostgreSQL streaming replica (pg_basebackup -R
 #                                       from the primary) on SPOTEX_PG_REPLICA_PORT [5433], its
@@ -123,6 +138,7 @@ init_config() {
   done
   ((NATS_PORT != NATS_MONITOR_PORT)) || die "SPOTEX_NATS_PORT equals SPOTEX_NATS_MONITOR_PORT"
   init_edge_config
+  init_metrics_config
   IS_ROOT=0
   [ "$(id -u)" -ne 0 ] || IS_ROOT=1
 }
@@ -192,6 +208,50 @@ init_edge_config() {
   else
     COMPONENTS+=(gateway)
   fi
+  COMPONENTS+=(prometheus)
+}
+
+# Metrics ports (docs/metrics.md) and Prometheus. Sets ENGINE_METRICS_PORT,
+# RECORDER_METRICS_PORT, GATEWAY_METRICS_PORTS (one per gateway process, 0 = off), and may
+# default EDGE_METRICS_PORT.
+init_metrics_config() {
+  METRICS="${SPOTEX_METRICS:-0}"
+  [[ "$METRICS" =~ ^[01]$ ]] || die "SPOTEX_METRICS must be 0 or 1, got '$METRICS'"
+  local on_engine=0 on_recorder=0 on_edge=0 default_gateways=() n i port
+  n=$((EDGE ? GATEWAY_REPLICAS : 1))
+  if ((METRICS)); then
+    on_engine=9101
+    on_recorder=9102
+    on_edge=9120
+    for ((i = 1; i <= n; i++)); do
+      default_gateways+=("$((9110 + i))")
+    done
+  else
+    for ((i = 1; i <= n; i++)); do
+      default_gateways+=(0)
+    done
+  fi
+  ENGINE_METRICS_PORT="${SPOTEX_ENGINE_METRICS_PORT:-$on_engine}"
+  RECORDER_METRICS_PORT="${SPOTEX_RECORDER_METRICS_PORT:-$on_recorder}"
+  if [ -z "${SPOTEX_EDGE_METRICS_PORT:-}" ]; then
+    EDGE_METRICS_PORT="$on_edge"
+  fi
+  read -r -a GATEWAY_METRICS_PORTS <<<"${SPOTEX_GATEWAY_METRICS_PORTS:-${default_gateways[*]}}"
+  ((${#GATEWAY_METRICS_PORTS[@]} == n)) ||
+    die "SPOTEX_GATEWAY_METRICS_PORTS has ${#GATEWAY_METRICS_PORTS[@]} ports for $n gateways"
+  PROMETHEUS="${SPOTEX_PROMETHEUS:-${PROMETHEUS:-0}}"
+  [[ "$PROMETHEUS" =~ ^[01]$ ]] || die "SPOTEX_PROMETHEUS must be 0 or 1, got '$PROMETHEUS'"
+  PROMETHEUS_PORT="${SPOTEX_PROMETHEUS_PORT:-9090}"
+  PROMETHEUS_RETENTION="${SPOTEX_PROMETHEUS_RETENTION:-7d}"
+  [[ "$PROMETHEUS_RETENTION" =~ ^[0-9]+[smhdwy]$ ]] ||
+    die "SPOTEX_PROMETHEUS_RETENTION must be like 7d, got '$PROMETHEUS_RETENTION'"
+  for port in "$ENGINE_METRICS_PORT" "$RECORDER_METRICS_PORT" "${GATEWAY_METRICS_PORTS[@]}" \
+    "$PROMETHEUS_PORT"; do
+    if ! [[ "$port" =~ ^[0-9]+$ ]] || ((port > 65535)); then
+      die "bad port: '$port'"
+    fi
+  done
+  ((PROMETHEUS_PORT > 0)) || die "SPOTEX_PROMETHEUS_PORT must not be 0"
 }
 
 # Everything `down` stops, whatever this run's SPOTEX_EDGE: the edge's components first.
@@ -202,6 +262,7 @@ all_components() {
     echo "gateway-$i"
   done
   echo haproxy
+  echo prometheus
 }
 
 # Creates $SPOTEX_VAR and resolves every path to an absolute one. A $SPOTEX_VAR we create is
@@ -222,6 +283,8 @@ init_paths() {
   esac
   LOG_DIR="$SPOTEX_VAR/log"
   HAPROXY_DIR="$SPOTEX_VAR/haproxy"
+  PROMETHEUS_DIR="$SPOTEX_VAR/prometheus"
+  PROMETHEUS_BIN="${SPOTEX_PROMETHEUS_BIN:-$(command -v prometheus || echo /usr/bin/prometheus)}"
   HAPROXY_BIN="$(command -v haproxy || echo /usr/sbin/haproxy)"
   RUN_DIR="$SPOTEX_VAR/run"
   NATS_DIR="$SPOTEX_VAR/nats"
@@ -286,6 +349,7 @@ component_program() {
     gateway | gateway-*) echo spotex-gateway ;;
     haproxy) echo haproxy ;;
     recorder) echo spotex-recorder ;;
+    prometheus) basename "$PROMETHEUS_BIN" ;;
   esac
 }
 component_marker() {
@@ -299,6 +363,7 @@ component_marker() {
     gateway-*) echo "--secrets-dir $SECRETS_DIR" ;;
     haproxy) echo "$HAPROXY_DIR/haproxy.cfg" ;;
     recorder) echo "--pg-password-file $SECRETS_DIR/pg-password" ;;
+    prometheus) echo "--config.file=$PROMETHEUS_DIR/prometheus.yml" ;;
   esac
 }
 
@@ -795,10 +860,16 @@ start_engine() {
   fi
   [ -r "$MARKETS" ] || die "engine: markets file $MARKETS not found (set SPOTEX_MARKETS)"
   mkdir -p "$ENGINE_DIR"
+  local metrics=() addr="shard 0 on nats://127.0.0.1:$NATS_PORT"
+  if ((ENGINE_METRICS_PORT > 0)); then
+    require_ports_free engine "$ENGINE_METRICS_PORT"
+    metrics=(--metrics-port "$ENGINE_METRICS_PORT")
+    addr+=" (metrics :$ENGINE_METRICS_PORT)"
+  fi
   spawn engine "$ENGINE_DIR" "$ENGINE_BIN" --shard 0 "${NATS_CLIENT_ARGS[@]}" \
-    --data-dir "$ENGINE_DIR" --markets "$MARKETS"
+    --data-dir "$ENGINE_DIR" --markets "$MARKETS" "${metrics[@]}"
   pid="$(<"$(pid_file engine)")"
-  echo "shard 0 on nats://127.0.0.1:$NATS_PORT" >"$(addr_file engine)"
+  echo "$addr" >"$(addr_file engine)"
   wait_healthy engine "$pid" engine_healthy
   [ -x "$ADMIN_BIN" ] || warn "engine: $ADMIN_BIN missing; health = process alive"
   note "engine: started (pid $pid)"
@@ -877,19 +948,23 @@ gateway_common_args() {
 # Starts gateway process `name` on `port` with the common flags and "${@:3}" (per-process
 # flags), unless it runs; waits until its /health answers.
 start_gateway_process() {
-  local name="$1" port="$2" pid
-  shift 2
+  local name="$1" port="$2" metrics_port="$3" pid metrics=()
+  shift 3
   if pid="$(running_pid "$name")"; then
     note "$name: already running (pid $pid)"
     return 0
   fi
   require_ports_free "$name" "$port"
+  if ((metrics_port > 0)); then
+    require_ports_free "$name" "$metrics_port"
+    metrics=(--metrics-port "$metrics_port")
+  fi
   ensure_master_key
   ensure_secret admin-token
   gateway_common_args
   # shellcheck disable=SC2086 # SPOTEX_GATEWAY_ARGS is split on spaces by design
   spawn "$name" "$SPOTEX_VAR" "$GATEWAY_BIN" --listen 127.0.0.1 --port "$port" \
-    "${GATEWAY_ARGS[@]}" "$@" ${SPOTEX_GATEWAY_ARGS:-}
+    "${GATEWAY_ARGS[@]}" "${metrics[@]}" "$@" ${SPOTEX_GATEWAY_ARGS:-}
   pid="$(<"$(pid_file "$name")")"
   wait_healthy "$name" "$pid" gateway_healthy "$port"
   note "$name: started (pid $pid)"
@@ -911,8 +986,10 @@ start_gateway() {
     return 0
   fi
   demo_users_args
-  echo "http://127.0.0.1:$GATEWAY_PORT/api/v3" >"$(addr_file gateway)"
-  start_gateway_process gateway "$GATEWAY_PORT" "${DEMO_ARGS[@]}"
+  local addr="http://127.0.0.1:$GATEWAY_PORT/api/v3"
+  ((GATEWAY_METRICS_PORTS[0] > 0)) && addr+=" (metrics :${GATEWAY_METRICS_PORTS[0]})"
+  echo "$addr" >"$(addr_file gateway)"
+  start_gateway_process gateway "$GATEWAY_PORT" "${GATEWAY_METRICS_PORTS[0]}" "${DEMO_ARGS[@]}"
 }
 
 # Replica i (1-based) of the edge on `port`: it trusts X-Forwarded-For from HAProxy
@@ -923,9 +1000,11 @@ start_gateway_replica() {
     demo_users_args
     extra+=("${DEMO_ARGS[@]}")
   fi
-  echo "http://127.0.0.1:$port (replica $i of $GATEWAY_REPLICAS, behind haproxy)" \
-    >"$(addr_file "gateway-$i")"
-  start_gateway_process "gateway-$i" "$port" "${extra[@]}"
+  local metrics_port="${GATEWAY_METRICS_PORTS[i - 1]}" addr
+  addr="http://127.0.0.1:$port (replica $i of $GATEWAY_REPLICAS, behind haproxy)"
+  ((metrics_port > 0)) && addr+=" (metrics :$metrics_port)"
+  echo "$addr" >"$(addr_file "gateway-$i")"
+  start_gateway_process "gateway-$i" "$port" "$metrics_port" "${extra[@]}"
 }
 
 start_gateway_replicas() {
@@ -1064,6 +1143,79 @@ ensure_master_key() {
 }
 
 # ---------------------------------------------------------------------------------------------
+# Prometheus (SPOTEX_PROMETHEUS=1): scrapes the metrics ports of this run (docs/metrics.md;
+# deploy/prometheus.yml is the static example for the default ports). Optional: the Debian
+# package is large and not needed by the build or the tests, so it is started only when
+# installed.
+
+# One scrape job: write_prometheus_job NAME LABEL PORT:VALUE... (ports 0 are left out).
+write_prometheus_job() {
+  local job="$1" label="$2" entry port value targets=""
+  shift 2
+  for entry in "$@"; do
+    port="${entry%%:*}"
+    value="${entry#*:}"
+    ((port > 0)) || continue
+    targets+="      - targets: [\"127.0.0.1:$port\"]
+        labels: {$label: \"$value\"}
+"
+  done
+  [ -n "$targets" ] || return 0
+  printf '  - job_name: %s\n    static_configs:\n%s' "$job" "$targets"
+}
+
+write_prometheus_config() {
+  local i gateways=() name
+  for ((i = 1; i <= ${#GATEWAY_METRICS_PORTS[@]}; i++)); do
+    name="gateway-$i"
+    ((EDGE)) || name=gateway
+    gateways+=("${GATEWAY_METRICS_PORTS[i - 1]}:$name")
+  done
+  {
+    echo "# Written by scripts/stack.sh on every start of prometheus; edits are lost."
+    echo "global: {scrape_interval: 5s, scrape_timeout: 4s, evaluation_interval: 5s}"
+    echo "scrape_configs:"
+    write_prometheus_job spotex-engine shard "$ENGINE_METRICS_PORT:0"
+    write_prometheus_job spotex-recorder shard "$RECORDER_METRICS_PORT:0"
+    write_prometheus_job spotex-gateway replica "${gateways[@]}"
+    ((EDGE)) && write_prometheus_job haproxy edge "$EDGE_METRICS_PORT:0"
+    write_prometheus_job prometheus self "$PROMETHEUS_PORT:1"
+  } >"$PROMETHEUS_DIR/prometheus.yml.tmp"
+  mv "$PROMETHEUS_DIR/prometheus.yml.tmp" "$PROMETHEUS_DIR/prometheus.yml"
+}
+
+prometheus_healthy() {
+  curl -fsS --max-time 2 "http://127.0.0.1:$PROMETHEUS_PORT/-/ready" >/dev/null
+}
+
+start_prometheus() {
+  local pid
+  ((PROMETHEUS)) || return 0
+  if [ ! -x "$PROMETHEUS_BIN" ]; then
+    note "prometheus: not installed ($PROMETHEUS_BIN missing; apt-get install prometheus," \
+      "or set SPOTEX_PROMETHEUS_BIN), not started"
+    return 0
+  fi
+  if pid="$(running_pid prometheus)"; then
+    note "prometheus: already running (pid $pid)"
+    return 0
+  fi
+  require_ports_free prometheus "$PROMETHEUS_PORT"
+  mkdir -p "$PROMETHEUS_DIR/data"
+  write_prometheus_config
+  spawn prometheus "$PROMETHEUS_DIR" "$PROMETHEUS_BIN" \
+    "--config.file=$PROMETHEUS_DIR/prometheus.yml" \
+    "--storage.tsdb.path=$PROMETHEUS_DIR/data" \
+    "--storage.tsdb.retention.time=$PROMETHEUS_RETENTION" \
+    "--web.listen-address=127.0.0.1:$PROMETHEUS_PORT"
+  pid="$(<"$(pid_file prometheus)")"
+  echo "http://127.0.0.1:$PROMETHEUS_PORT (config $PROMETHEUS_DIR/prometheus.yml)" \
+    >"$(addr_file prometheus)"
+  wait_healthy prometheus "$pid" prometheus_healthy
+  note "prometheus: started (pid $pid)"
+}
+
+# ---------------------------------------------------------------------------------------------
 # Subcommands.
 
 stop_component() {
@@ -1087,6 +1239,13 @@ not_expected_reason() {
     gateway | gateway-* | haproxy) [ -x "$GATEWAY_BIN" ] || echo "(not built: $GATEWAY_BIN)" ;;
     recorder) [ -x "$RECORDER_BIN" ] || echo "(not built: $RECORDER_BIN)" ;;
     pgreplica) ((HA)) || echo "(not started: HA=0)" ;;
+    prometheus)
+      if ((!PROMETHEUS)); then
+        echo "(not started: PROMETHEUS=0)"
+      elif [ ! -x "$PROMETHEUS_BIN" ]; then
+        echo "(not installed: $PROMETHEUS_BIN)"
+      fi
+      ;;
   esac | grep .
 }
 
@@ -1109,9 +1268,28 @@ cmd_up() {
   else
     start_gateway
   fi
+  start_prometheus
   lock_release
   cmd_status || true
   print_usage
+}
+
+# The metrics endpoints of this run and Prometheus (docs/metrics.md), if any.
+print_metrics_usage() {
+  local urls=() port
+  ((ENGINE_METRICS_PORT > 0)) && urls+=("engine :$ENGINE_METRICS_PORT")
+  ((RECORDER_METRICS_PORT > 0)) && urls+=("recorder :$RECORDER_METRICS_PORT")
+  for port in "${GATEWAY_METRICS_PORTS[@]}"; do
+    ((port > 0)) && urls+=("gateway :$port")
+  done
+  ((EDGE && EDGE_METRICS_PORT > 0)) && urls+=("haproxy :$EDGE_METRICS_PORT")
+  ((${#urls[@]} > 0)) || return 0
+  local list
+  list="$(printf '%s, ' "${urls[@]}")"
+  echo "Metrics:       http://127.0.0.1:<port>/metrics on ${list%, } (docs/metrics.md)"
+  if running_pid prometheus >/dev/null; then
+    echo "Prometheus:    http://127.0.0.1:$PROMETHEUS_PORT (dashboard: deploy/grafana/)"
+  fi
 }
 
 # After `up`: where the API is and a copy-paste signed request and ccxt snippet with the first
@@ -1134,6 +1312,7 @@ print_usage() {
       "(self-signed: $SECRETS_DIR/tls/edge.crt)"
     echo "Per-replica:   echo 'show stat' | socat - UNIX:$RUN_DIR/haproxy.sock"
   fi
+  print_metrics_usage
   [ -s "$users" ] || return 0
   key="$(grep -o '"apiKey":"[^"]*"' "$users" | head -n 1 | cut -d'"' -f4)"
   secret="$(grep -o '"apiSecret":"[^"]*"' "$users" | head -n 1 | cut -d'"' -f4)"
@@ -1172,7 +1351,7 @@ cmd_down() {
 # One line per component; returns 3 if something that should run does not.
 cmd_status() {
   local name pid addr state rc=0
-  printf '%-9s %-8s %-62s %s\n' COMPONENT PID ADDRESS LOG
+  printf '%-10s %-8s %-62s %s\n' COMPONENT PID ADDRESS LOG
   for name in "${COMPONENTS[@]}"; do
     addr="-"
     [ -s "$(addr_file "$name")" ] && addr="$(<"$(addr_file "$name")")"
@@ -1186,7 +1365,7 @@ cmd_status() {
       [ -e "$(pid_file "$name")" ] && addr="(stale pid file $(pid_file "$name"))"
       rc=3
     fi
-    printf '%-9s %-8s %-62s %s\n' "$name" "$state" "$addr" "$(log_file "$name")"
+    printf '%-10s %-8s %-62s %s\n' "$name" "$state" "$addr" "$(log_file "$name")"
   done
   echo "secrets: $SECRETS_DIR (nats user '$kNatsUser', pg role '$kPgRole'; files" \
     "nats-password, pg-password, redis-password, admin-token, auth_master_key.1)"
