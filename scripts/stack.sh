@@ -1028,7 +1028,8 @@ ensure_tls_certificate() {
   local dir="$SECRETS_DIR/tls"
   TLS_PEM="$dir/edge.pem"
   [ -s "$TLS_PEM" ] && return 0
-  command -v openssl >/dev/null || die "haproxy: SPOTEX_TLS=1 needs openssl (scripts/install-deps.sh)"
+  command -v openssl >/dev/null ||
+    die "haproxy: SPOTEX_TLS=1 needs openssl (scripts/install-deps.sh)"
   mkdir -p "$dir"
   chmod 0700 "$dir"
   openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 825 \
