@@ -30,8 +30,10 @@ test-debug: deps
 
 # The local stack (NATS JetStream, PostgreSQL, Redis, the engine service once built) as plain
 # processes under ./var: see scripts/stack.sh and README.md "Running the stack".
+# Every service serves Prometheus metrics on its default loopback port (docs/metrics.md;
+# SPOTEX_METRICS=0 turns that off); PROMETHEUS=1 also starts Prometheus if it is installed.
 up: build
-	$(REPO_ROOT)/scripts/stack.sh up
+	SPOTEX_METRICS=$${SPOTEX_METRICS:-1} $(REPO_ROOT)/scripts/stack.sh up
 
 # Stops only what `up` started (pid files under var/run). Needs no build: a broken tree must
 # not keep a running stack from being stopped.
@@ -40,7 +42,7 @@ down: deps
 
 # up, then in the foreground until Ctrl-C, which stops the stack.
 run: build
-	$(REPO_ROOT)/scripts/stack.sh run
+	SPOTEX_METRICS=$${SPOTEX_METRICS:-1} $(REPO_ROOT)/scripts/stack.sh run
 
 # (stack.sh status exits 3 when something is down; here the table is what matters.)
 status:
