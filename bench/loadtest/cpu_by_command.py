@@ -7,8 +7,8 @@
                                       processes gone since are missing), the top 15 and total
 
 Reads /proc/<pid>/stat (utime + stime; threads are included in their process) and names each
-process by its executable's file name (its comm if that is unreadable). Every process of that
-name counts, including those of other stacks on the same machine. The load test
+process by its comm (by its executable's file name when the comm is "exe", as for spotex-engine).
+Every process of a name counts, including those of other stacks on the same machine. The load test
 uses it to show where the machine's CPU went during a run, its own stack and everything else
 (other builds on a shared machine) alike. Standard library only.
 """
@@ -30,11 +30,12 @@ def snapshot():
             continue
         close = text.rfind(")")
         comm = text[text.find("(") + 1:close]
-        try:
-            # The program's file name: a process can rename itself (spotex-engine shows "exe").
-            comm = os.path.basename(os.readlink(f"/proc/{name}/exe")) or comm
-        except OSError:
-            pass  # kernel threads, or not ours to read
+        if comm == "exe":
+            # A program started through /proc/self/exe (spotex-engine): its file name.
+            try:
+                comm = os.path.basename(os.readlink(f"/proc/{name}/exe")) or comm
+            except OSError:
+                pass
         fields = text[close + 2:].split()
         # fields[0] is field 3 (state); utime, stime and starttime are fields 14, 15 and 22.
         # A process is its pid and start time (pids are reused; names change on exec).
