@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <ctime>
 #include <string>
 #include <thread>
 #include <vector>
@@ -210,10 +211,13 @@ double Sample(const std::string& text, const std::string& name) {
 TEST(MetricsTest, ProcessMetricsArePresentAndPlausible) {
   Registry r;
   RegisterProcessMetrics(r);
-  // Burn a little CPU so the counter is above zero.
+  // Burn CPU until the process has used at least 50 ms (a few clock ticks), so the counter is
+  // above zero whatever the machine's speed.
   volatile uint64_t x = 0;
-  for (int i = 0; i < 20000000; ++i) {
-    x = x + static_cast<uint64_t>(i);
+  while (std::clock() < CLOCKS_PER_SEC / 20) {
+    for (int i = 0; i < 100000; ++i) {
+      x = x + static_cast<uint64_t>(i);
+    }
   }
   std::string t = r.Render();
   EXPECT_TRUE(Has(t, "# TYPE process_cpu_seconds_total counter\n")) << t;
