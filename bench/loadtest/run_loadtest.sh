@@ -125,8 +125,8 @@ source "${repo}/bench/api/gateway_args.sh"
 main() {
   tmp="$(spotex_make_tmp spotex-loadtest)"
   local ports
-  # 8 ports + one per replica, below the ephemeral range (the client opens many sockets).
-  read -r -a ports <<<"$(spotex_pick_free_ports $((8 + replicas)) 12000)"
+  # 8 ports + two per replica (its API and its metrics), below the ephemeral range (the client opens many sockets).
+  read -r -a ports <<<"$(spotex_pick_free_ports $((8 + 2 * replicas)) 12000)"
   export SPOTEX_VAR="${tmp}/var" SPOTEX_SECRETS_DIR="${tmp}/var/secrets"
   export SPOTEX_NATS_PORT="${ports[0]}" SPOTEX_NATS_MONITOR_PORT="${ports[1]}"
   export SPOTEX_PG_PORT="${ports[2]}" SPOTEX_REDIS_PORT="${ports[3]}"
@@ -134,7 +134,11 @@ main() {
   export SPOTEX_TLS_PORT="${ports[6]}" SPOTEX_TLS=0 SPOTEX_BIN_DIR="${build}/bin"
   export SPOTEX_EDGE="${edge}" SPOTEX_GATEWAY_REPLICAS="${replicas}"
   export SPOTEX_EDGE_METRICS_PORT="${ports[7]}"
-  export SPOTEX_GATEWAY_REPLICA_PORTS="${ports[*]:8}"
+  export SPOTEX_GATEWAY_REPLICA_PORTS="${ports[*]:8:replicas}"
+  # Each gateway's Prometheus metrics (docs/metrics.md), read after the run.
+  local gw_metrics=("${ports[@]:8+replicas:replicas}")
+  [[ "${edge}" == 1 ]] || gw_metrics=("${gw_metrics[0]}")
+  export SPOTEX_GATEWAY_METRICS_PORTS="${gw_metrics[*]}"
   # One client address sends everything: lift HAProxy's per-IP flood guards well above any rate
   # tried here (its defaults: 50,000 requests and 20,000 new connections per 10 s, 2,000 open).
   export SPOTEX_EDGE_REQ_RATE_10S="${SPOTEX_EDGE_REQ_RATE_10S:-100000000}"
@@ -222,6 +226,17 @@ main() {
       awk -F= '{ printf " %s=%.2fms", $1, $2 * 1000 }')" || true
     echo "run_loadtest: haproxy backend averages (last 1024 requests):${times:- unavailable}" >&2
   fi
+  # Each gateway's own view, from its metrics (means over the stack's life, user creation
+  # included): an order from its first byte to its answer, and the engine round trip in it.
+  local port
+  for port in "${gw_metrics[@]}"; do
+    curl -fsS --max-time 5 "http://127.0.0.1:${port}/metrics" 2>/dev/null | awk -v port="${port}" '
+      /^spotex_gateway_http_request_duration_seconds_(sum|count)\{/ && /route="\/api\/v3\/order"/ &&
+        /method="POST"/ { if ($1 ~ /_sum/) os += $2; else oc += $2 }
+      /^spotex_gateway_engine_request_duration_seconds_(sum|count)\{/ && /kind="command"/ {
+        if ($1 ~ /_sum/) es += $2; else ec += $2 }
+      END { if (oc > 0 && ec > 0) printf "run_loadtest: gateway metrics :%s: POST /api/v3/order mean %.2f ms over %d, engine command round trip mean %.2f ms over %d\n", port, 1000 * os / oc, oc, 1000 * es / ec, ec }' >&2 || true
+  done
   if [[ -n "${perf_pid}" ]]; then
     wait "${perf_pid}" || true
     perf_pid=""
