@@ -48,7 +48,7 @@
 #   SPOTEX_EDGE_THREADS [2]             HAProxy threads
 #   SPOTEX_EDGE_LOG_REQUESTS [1]        0 = HAProxy logs only errors and abnormal requests, not
 #                                       one line per request (for load tests)
-#   SPOTEX_EDGE_METRICS_PORT [0]        HAProxy's Prometheus /metrics on 127.0.0.1 (0 = not served)
+#   SPOTEX_EDGE_METRICS_PORT [0; 9120 with SPOTEX_METRICS=1]  HAProxy's Prometheus /metrics on 127.0.0.1 (0 = not served)
 #   SPOTEX_GATEWAY_ARGS []              extra spotex-gateway flags, split on spaces (e.g. the
 #                                       rate limits for a benchmark: --weight-per-minute N)
 #   SPOTEX_METRICS [0; `make up`/`make run`: 1]  1 = every service serves Prometheus metrics
