@@ -531,20 +531,25 @@ int main(int argc, char** argv) {
                                                     const std::shared_ptr<http::WsConnection>& ws)
           -> std::expected<http::WsHandlers, http::Response> {
         using gateway::obs::WsKind;
-        // Each accepted connection is counted under its kind of endpoint.
-        auto counted = [&gw_metrics](std::expected<http::WsHandlers, http::Response> r,
-                                     WsKind kind) {
+        // Each accepted connection is counted under its kind of endpoint. (Counted in place:
+        // GCC 12 at -O2 warns maybe-uninitialized on an expected<WsHandlers> passed by value.)
+        auto count = [&gw_metrics](std::expected<http::WsHandlers, http::Response>& r,
+                                   WsKind kind) {
           if (r) r->stats = &gw_metrics.ws(kind);
-          return r;
         };
         if (request.target.starts_with(gateway::wsapi::kPath)) {
-          return counted(ws_api.Accept(request, ws), WsKind::kWsApi);
+          auto r = ws_api.Accept(request, ws);
+          count(r, WsKind::kWsApi);
+          return r;
         }
         // /ws/<listenKey> and /stream?streams=<listenKey> are user data streams.
         if (auto user = listen_key_api.Accept(request, ws)) {
-          return counted(std::move(*user), WsKind::kUserData);
+          count(*user, WsKind::kUserData);
+          return std::move(*user);
         }
-        return counted(hub.Accept(request, ws), WsKind::kStreams);
+        auto r = hub.Accept(request, ws);
+        count(r, WsKind::kStreams);
+        return r;
       });
   if (!server) {
     Log(service::LogLevel::kError, "cannot listen: " + server.error());
