@@ -1,0 +1,4 @@
+// PLACEHOLDER until its owner writes it.
+export function AuthPage(props: { mode: 'login' | 'signup' }) {
+  return <div className="panel-title">{props.mode}</div>;
+}

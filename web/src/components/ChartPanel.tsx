@@ -1,0 +1,4 @@
+// PLACEHOLDER until its owner writes it.
+export function ChartPanel() {
+  return <div className="panel-title">ChartPanel</div>;
+}

@@ -1,0 +1,4 @@
+// PLACEHOLDER until its owner writes it.
+export function OrderBook() {
+  return <div className="panel-title">OrderBook</div>;
+}
