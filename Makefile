@@ -7,10 +7,19 @@ SHARED_DIR ?= $(abspath $(REPO_ROOT)/../shared)
 # Commands for the differential test under sanitizers (the release run uses its default, 1M+).
 SANITIZE_DIFF_COMMANDS ?= 200000
 
-.PHONY: deps build test test-release test-debug up down run status reconcile bench-engine bench-log bench-api bench-ws bench-recorder loadtest loadtest-max clean
+.PHONY: deps deps-test web build test test-release test-debug up down run status reconcile bench-engine bench-log bench-api bench-ws bench-recorder loadtest loadtest-max clean
 
 deps:
 	$(REPO_ROOT)/scripts/install-deps.sh
+
+# deps, and what only the tests need (Chromium for the browser tests of web/e2e).
+deps-test:
+	$(REPO_ROOT)/scripts/install-deps.sh --test
+
+# The trading screen (web/): npm ci if needed, type-check and bundle into web/dist, which the
+# gateways serve at / (docs/web.md).
+web: deps
+	$(REPO_ROOT)/scripts/web.sh build
 
 build: deps
 	cd $(REPO_ROOT) && cmake --preset release && cmake --build --preset release
@@ -19,11 +28,11 @@ build: deps
 # invariant checks after every command.
 test: test-release test-debug
 
-test-release: deps
+test-release: deps-test
 	cd $(REPO_ROOT) && cmake --preset release && cmake --build --preset release
 	cd $(REPO_ROOT) && ctest --preset release --output-on-failure -j2
 
-test-debug: deps
+test-debug: deps-test
 	cd $(REPO_ROOT) && cmake --preset debug && cmake --build --preset debug
 	cd $(REPO_ROOT) && SPOTEX_DIFF_COMMANDS=$(SANITIZE_DIFF_COMMANDS) \
 	  ctest --preset debug --output-on-failure -j2
@@ -32,7 +41,7 @@ test-debug: deps
 # processes under ./var: see scripts/stack.sh and README.md "Running the stack".
 # Every service serves Prometheus metrics on its default loopback port (docs/metrics.md;
 # SPOTEX_METRICS=0 turns that off); PROMETHEUS=1 also starts Prometheus if it is installed.
-up: build
+up: build web
 	SPOTEX_METRICS=$${SPOTEX_METRICS:-1} $(REPO_ROOT)/scripts/stack.sh up
 
 # Stops only what `up` started (pid files under var/run). Needs no build: a broken tree must
@@ -40,8 +49,10 @@ up: build
 down: deps
 	$(REPO_ROOT)/scripts/stack.sh down
 
-# up, then in the foreground until Ctrl-C, which stops the stack.
-run: build
+# up with the demo market (SPOTEX_DEMO=1: demo-bots quoting and trading BTCUSDT, ETHUSDT,
+# ETHBTC), then in the foreground until Ctrl-C, which stops the stack. The trading screen is at
+# the printed URL (http://127.0.0.1:8080/).
+run: build web
 	SPOTEX_METRICS=$${SPOTEX_METRICS:-1} $(REPO_ROOT)/scripts/stack.sh run
 
 # (stack.sh status exits 3 when something is down; here the table is what matters.)

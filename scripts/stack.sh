@@ -76,6 +76,16 @@
 #     nats-server's Go garbage collector: collect only near the memory limit. Its default
 #     (GOGC=100) collects about once a second under load, each pass taking 40-280 ms of the
 #     two cores, which set the command log's p99 (docs/PERFORMANCE.md, "Command log").
+#   SPOTEX_WEB_ROOT [<repo>/web/dist if it holds index.html, else none]  the built trading
+#                                       screen every gateway serves at / (--web-root; `make run`
+#                                       builds it with scripts/web.sh, docs/web.md); set but empty:
+#                                       not served
+#   SPOTEX_DEMO [0; `stack.sh run`: 1]  1 = the demo market (docs/web.md): the gateways mark
+#                                       SPOTEX_DEMO_SYMBOLS [BTCUSDT,ETHUSDT,ETHBTC] as demo
+#                                       markets (--demo-symbols) and the component demo-bots
+#                                       (node tools/demo-market/bots.mjs) quotes and trades them
+#                                       through the public port; never in production
+#   SPOTEX_NODE [node on PATH]          the Node.js that runs the demo bots
 #   SPOTEX_START_TIMEOUT_S [30]        SPOTEX_STOP_TIMEOUT_S [30]
 #
 # Running as root: PostgreSQL refuses to run as root, so its cluster belongs to the `postgres`
@@ -139,6 +149,7 @@ init_config() {
   ((NATS_PORT != NATS_MONITOR_PORT)) || die "SPOTEX_NATS_PORT equals SPOTEX_NATS_MONITOR_PORT"
   init_edge_config
   init_metrics_config
+  init_web_config
   IS_ROOT=0
   [ "$(id -u)" -ne 0 ] || IS_ROOT=1
 }
@@ -208,7 +219,30 @@ init_edge_config() {
   else
     COMPONENTS+=(gateway)
   fi
-  COMPONENTS+=(prometheus)
+  COMPONENTS+=(demo-bots prometheus)
+}
+
+# The trading screen and the demo market (docs/web.md). Sets WEB_ROOT (empty: not served), DEMO,
+# DEMO_SYMBOLS and NODE_BIN.
+init_web_config() {
+  if [ -n "${SPOTEX_WEB_ROOT+set}" ]; then
+    WEB_ROOT="$SPOTEX_WEB_ROOT"
+  elif [ -s "$REPO_ROOT/web/dist/index.html" ]; then
+    WEB_ROOT="$REPO_ROOT/web/dist"
+  else
+    WEB_ROOT=""
+  fi
+  if [ -n "$WEB_ROOT" ]; then
+    [ -s "$WEB_ROOT/index.html" ] ||
+      die "SPOTEX_WEB_ROOT: $WEB_ROOT has no index.html (build it: scripts/web.sh build)"
+    WEB_ROOT="$(cd "$WEB_ROOT" && pwd)"
+  fi
+  DEMO="${SPOTEX_DEMO:-0}"
+  [[ "$DEMO" =~ ^[01]$ ]] || die "SPOTEX_DEMO must be 0 or 1, got '$DEMO'"
+  DEMO_SYMBOLS="${SPOTEX_DEMO_SYMBOLS:-BTCUSDT,ETHUSDT,ETHBTC}"
+  [[ "$DEMO_SYMBOLS" =~ ^[A-Z0-9]{1,20}(,[A-Z0-9]{1,20}){0,15}$ ]] ||
+    die "SPOTEX_DEMO_SYMBOLS must be symbols separated by commas, got '$DEMO_SYMBOLS'"
+  NODE_BIN="${SPOTEX_NODE:-$(command -v node || echo /usr/bin/node)}"
 }
 
 # Metrics ports (docs/metrics.md) and Prometheus. Sets ENGINE_METRICS_PORT,
@@ -263,6 +297,7 @@ all_components() {
   done
   echo haproxy
   echo prometheus
+  echo demo-bots
 }
 
 # Creates $SPOTEX_VAR and resolves every path to an absolute one. A $SPOTEX_VAR we create is
@@ -284,6 +319,8 @@ init_paths() {
   LOG_DIR="$SPOTEX_VAR/log"
   HAPROXY_DIR="$SPOTEX_VAR/haproxy"
   PROMETHEUS_DIR="$SPOTEX_VAR/prometheus"
+  DEMO_DIR="$SPOTEX_VAR/demo"
+  DEMO_BOTS="$REPO_ROOT/tools/demo-market/bots.mjs"
   PROMETHEUS_BIN="${SPOTEX_PROMETHEUS_BIN:-$(command -v prometheus || echo /usr/bin/prometheus)}"
   HAPROXY_BIN="$(command -v haproxy || echo /usr/sbin/haproxy)"
   RUN_DIR="$SPOTEX_VAR/run"
@@ -350,6 +387,7 @@ component_program() {
     haproxy) echo haproxy ;;
     recorder) echo spotex-recorder ;;
     prometheus) basename "$PROMETHEUS_BIN" ;;
+    demo-bots) basename "$NODE_BIN" ;;
   esac
 }
 component_marker() {
@@ -364,6 +402,7 @@ component_marker() {
     haproxy) echo "$HAPROXY_DIR/haproxy.cfg" ;;
     recorder) echo "--pg-password-file $SECRETS_DIR/pg-password" ;;
     prometheus) echo "--config.file=$PROMETHEUS_DIR/prometheus.yml" ;;
+    demo-bots) echo "--state-file $DEMO_DIR/bots.json" ;;
   esac
 }
 
@@ -943,6 +982,30 @@ gateway_common_args() {
     --redis-host 127.0.0.1 --redis-port "$REDIS_PORT"
     --redis-password-file "$SECRETS_DIR/redis-password"
     --secrets-dir "$SECRETS_DIR" "${history_args[@]}")
+  web_gateway_args
+}
+
+# The trading screen's flags (docs/web.md), appended to GATEWAY_ARGS: --web-root when there is
+# a built screen, --demo-symbols with SPOTEX_DEMO=1. A gateway built before these flags existed
+# (its --help does not list them) is started without them, with a note.
+web_gateway_args() {
+  local usage
+  ((DEMO)) || [ -n "$WEB_ROOT" ] || return 0
+  usage="$("$GATEWAY_BIN" --help 2>&1 || true)"
+  if [ -n "$WEB_ROOT" ]; then
+    if [[ "$usage" == *--web-root* ]]; then
+      GATEWAY_ARGS+=(--web-root "$WEB_ROOT")
+    else
+      note "gateway: $GATEWAY_BIN has no --web-root: the trading screen is not served"
+    fi
+  fi
+  if ((DEMO)); then
+    if [[ "$usage" == *--demo-symbols* ]]; then
+      GATEWAY_ARGS+=(--demo-symbols "$DEMO_SYMBOLS")
+    else
+      note "gateway: $GATEWAY_BIN has no --demo-symbols: no DEMO badge"
+    fi
+  fi
 }
 
 # Starts gateway process `name` on `port` with the common flags and "${@:3}" (per-process
@@ -1144,6 +1207,40 @@ ensure_master_key() {
 }
 
 # ---------------------------------------------------------------------------------------------
+# The demo market (SPOTEX_DEMO=1, docs/web.md): two labelled bot accounts, a market maker and a
+# taker, trading SPOTEX_DEMO_SYMBOLS through the public port like any client. The admin deposits
+# that fund them go to the first gateway directly (HAProxy refuses admin paths). On the first
+# start they register themselves and keep their credentials in $SPOTEX_VAR/demo/bots.json; the
+# stack is healthy once that file exists. On SIGTERM they cancel their orders (bounded 5 s).
+
+demo_bots_healthy() { [ -s "$DEMO_DIR/bots.json" ]; }
+
+start_demo_bots() {
+  local pid admin_port
+  not_expected_reason demo-bots >/dev/null && return 0
+  if pid="$(running_pid demo-bots)"; then
+    note "demo-bots: already running (pid $pid)"
+    return 0
+  fi
+  if ((EDGE)); then
+    running_pid haproxy >/dev/null || die "demo-bots: haproxy is not running"
+    admin_port="${REPLICA_PORTS[0]}"
+  else
+    running_pid gateway >/dev/null || die "demo-bots: the gateway is not running"
+    admin_port="$GATEWAY_PORT"
+  fi
+  mkdir -p "$DEMO_DIR"
+  spawn demo-bots "$DEMO_DIR" "$NODE_BIN" "$DEMO_BOTS" \
+    --base-url "http://127.0.0.1:$GATEWAY_PORT" --admin-url "http://127.0.0.1:$admin_port" \
+    --admin-token-file "$SECRETS_DIR/admin-token" --state-file "$DEMO_DIR/bots.json" \
+    --symbols "$DEMO_SYMBOLS"
+  pid="$(<"$(pid_file demo-bots)")"
+  echo "$DEMO_SYMBOLS via http://127.0.0.1:$GATEWAY_PORT" >"$(addr_file demo-bots)"
+  wait_healthy demo-bots "$pid" demo_bots_healthy
+  note "demo-bots: started (pid $pid)"
+}
+
+# ---------------------------------------------------------------------------------------------
 # Prometheus (SPOTEX_PROMETHEUS=1): scrapes the metrics ports of this run (docs/metrics.md;
 # deploy/prometheus.yml is the static example for the default ports). Optional: the Debian
 # package is large and not needed by the build or the tests, so it is started only when
@@ -1240,6 +1337,17 @@ not_expected_reason() {
     gateway | gateway-* | haproxy) [ -x "$GATEWAY_BIN" ] || echo "(not built: $GATEWAY_BIN)" ;;
     recorder) [ -x "$RECORDER_BIN" ] || echo "(not built: $RECORDER_BIN)" ;;
     pgreplica) ((HA)) || echo "(not started: HA=0)" ;;
+    demo-bots)
+      if ((!DEMO)); then
+        echo "(not started: SPOTEX_DEMO=0)"
+      elif [ ! -x "$GATEWAY_BIN" ]; then
+        echo "(no gateway built: $GATEWAY_BIN)"
+      elif [ ! -r "$DEMO_BOTS" ]; then
+        echo "(not present: $DEMO_BOTS)"
+      elif [ ! -x "$NODE_BIN" ]; then
+        echo "(no Node.js: $NODE_BIN)"
+      fi
+      ;;
     prometheus)
       if ((!PROMETHEUS)); then
         echo "(not started: PROMETHEUS=0)"
@@ -1269,6 +1377,7 @@ cmd_up() {
   else
     start_gateway
   fi
+  start_demo_bots
   start_prometheus
   lock_release
   cmd_status || true
@@ -1304,6 +1413,11 @@ print_usage() {
     running_pid gateway >/dev/null || return 0
   fi
   echo
+  if [ -n "$WEB_ROOT" ]; then
+    echo "Trading screen: $base/   (docs/web.md; built from web/, served from $WEB_ROOT)"
+    ((DEMO)) && echo "Demo market:   $DEMO_SYMBOLS quoted and traded by demo-bots" \
+      "(log $(log_file demo-bots))"
+  fi
   echo "REST API:      $base/api/v3   (Binance spot API; e.g. $base/api/v3/exchangeInfo)"
   echo "Users/keys:    $base/api/v1   (docs/api-v1.md)"
   if ((EDGE)); then
@@ -1421,6 +1535,10 @@ cmd_reconcile() {
 
 main() {
   local cmd="${1:-}"
+  # `run` is the local demo (make run): the demo market is on unless SPOTEX_DEMO=0.
+  if [ "$cmd" = run ]; then
+    export SPOTEX_DEMO="${SPOTEX_DEMO:-1}"
+  fi
   init_config
   case "$cmd" in
     up | down | run | status | reconcile) ;;
