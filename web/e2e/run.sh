@@ -1,0 +1,116 @@
+#!/usr/bin/env bash
+# Browser tests of the trading screen (docs/web.md): builds the screen from web/src into a
+# temporary directory, starts a whole stack with scripts/stack.sh in a temporary $SPOTEX_VAR on
+# free loopback ports (HAProxy in front of two gateway replicas that serve the screen, and the
+# demo market's bots), runs web/e2e/*.test.mjs with `node --test` in headless Chromium through
+# playwright-core, then always stops the stack and removes the directory. One stack for every
+# test file; the files run one at a time (recovery.test.mjs kills the gateways: last).
+#
+# The tests get SPOTEX_BASE_URL (HAProxy's public port), SPOTEX_GATEWAY_DIRECT_URL (replica 1,
+# for the admin deposits HAProxy refuses), SPOTEX_VAR and the SPOTEX_* ports (to restart the
+# replicas with stack.sh), and SPOTEX_SCREENSHOT_DIR, where the screenshots go
+# [<repo>/build/web-screenshots]: trading-1280x800.png and trading-390.png.
+#
+# Usage: web/e2e/run.sh [node --test options, e.g. --test-name-pattern=limit]
+# Environment: SPOTEX_BIN_DIR [<repo>/build/release/bin], SPOTEX_WEB_ROOT (an already built
+#   screen; default: build one now), SPOTEX_CHROMIUM [/usr/bin/chromium], SPOTEX_E2E_KEEP=1
+#   keeps the temporary directory (logs), SPOTEX_E2E_TEST_TIMEOUT_MS [120000] per test,
+#   SPOTEX_E2E_RUN_TIMEOUT_S [300] for the whole node run (ctest allows this script 600 s).
+set -euo pipefail
+
+E2E_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+REPO_ROOT="$(cd "$E2E_DIR/../.." && pwd)"
+STACK="$REPO_ROOT/scripts/stack.sh"
+BIN_DIR="${SPOTEX_BIN_DIR:-$REPO_ROOT/build/release/bin}"
+CHROMIUM="${SPOTEX_CHROMIUM:-/usr/bin/chromium}"
+TEST_TIMEOUT_MS="${SPOTEX_E2E_TEST_TIMEOUT_MS:-120000}"
+RUN_TIMEOUT_S="${SPOTEX_E2E_RUN_TIMEOUT_S:-300}"
+
+fail() {
+  echo "web-e2e: FAIL: $*" >&2
+  exit 1
+}
+note() { echo "web-e2e: $*"; }
+
+# shellcheck source=../../scripts/lib/scratch.sh
+source "$REPO_ROOT/scripts/lib/scratch.sh"
+
+TMP=""
+cleanup() {
+  local rc=$?
+  trap - EXIT INT TERM
+  if [ -n "${SPOTEX_VAR:-}" ] && [ -d "$SPOTEX_VAR" ]; then
+    if [ "$rc" -ne 0 ]; then
+      echo "---- last log lines ($SPOTEX_VAR/log) ----" >&2
+      tail -n 20 "$SPOTEX_VAR"/log/*.log >&2 2>/dev/null || true
+    fi
+    "$STACK" down >/dev/null 2>&1 || echo "web-e2e: cleanup: stack.sh down failed" >&2
+  fi
+  if [ -n "$TMP" ]; then
+    if [ "${SPOTEX_E2E_KEEP:-0}" = 1 ]; then
+      echo "web-e2e: kept $TMP" >&2
+    else
+      rm -rf "$TMP"
+    fi
+  fi
+  exit "$rc"
+}
+
+main() {
+  local ports rc=0
+  [ -x "$BIN_DIR/spotex-gateway" ] || fail "$BIN_DIR/spotex-gateway is not built"
+  [ -x "$BIN_DIR/spotex-engine" ] || fail "$BIN_DIR/spotex-engine is not built"
+  [ -x "$CHROMIUM" ] || fail "$CHROMIUM not found (Debian: scripts/install-deps.sh --test)"
+  [ -r "$REPO_ROOT/tools/demo-market/bots.mjs" ] ||
+    fail "tools/demo-market/bots.mjs not found: the demo market is needed"
+  "$REPO_ROOT/scripts/web.sh" install
+
+  TMP="$(spotex_make_tmp spotex-web-e2e)"
+  trap cleanup EXIT
+  trap 'exit 130' INT TERM
+  if [ -z "${SPOTEX_WEB_ROOT:-}" ]; then
+    "$REPO_ROOT/scripts/web.sh" build "$TMP/web" >"$TMP/web-build.log" 2>&1 || {
+      cat "$TMP/web-build.log" >&2
+      fail "the trading screen does not build"
+    }
+    export SPOTEX_WEB_ROOT="$TMP/web"
+  fi
+  # Below the kernel's ephemeral range, as tests/e2e/run.sh does (see there).
+  read -r -a ports <<<"$(spotex_pick_free_ports 8 12000)"
+  export SPOTEX_VAR="$TMP/var" SPOTEX_BIN_DIR="$BIN_DIR"
+  export SPOTEX_NATS_PORT="${ports[0]}" SPOTEX_NATS_MONITOR_PORT="${ports[1]}"
+  export SPOTEX_PG_PORT="${ports[2]}" SPOTEX_REDIS_PORT="${ports[3]}"
+  export SPOTEX_GATEWAY_PORT="${ports[4]}" SPOTEX_PG_REPLICA_PORT="${ports[5]}"
+  export SPOTEX_EDGE=1 SPOTEX_GATEWAY_REPLICAS=2
+  export SPOTEX_GATEWAY_REPLICA_PORTS="${ports[6]} ${ports[7]}"
+  export SPOTEX_DEMO=1 SPOTEX_HA=0 SPOTEX_METRICS=0
+  export SPOTEX_CHROMIUM="$CHROMIUM"
+  export SPOTEX_SCREENSHOT_DIR="${SPOTEX_SCREENSHOT_DIR:-$REPO_ROOT/build/web-screenshots}"
+  note "SPOTEX_VAR=$SPOTEX_VAR public port $SPOTEX_GATEWAY_PORT (haproxy), replicas" \
+    "$SPOTEX_GATEWAY_REPLICA_PORTS, screen $SPOTEX_WEB_ROOT"
+  "$STACK" up >"$TMP/stack-up.log" 2>&1 || {
+    cat "$TMP/stack-up.log" >&2
+    fail "scripts/stack.sh up failed"
+  }
+  "$STACK" status >/dev/null || {
+    "$STACK" status >&2 || true
+    fail "a component is down after up"
+  }
+  export SPOTEX_BASE_URL="http://127.0.0.1:$SPOTEX_GATEWAY_PORT"
+  export SPOTEX_GATEWAY_DIRECT_URL="http://127.0.0.1:${ports[6]}"
+  mkdir -p "$SPOTEX_SCREENSHOT_DIR"
+
+  (cd "$E2E_DIR" && timeout --kill-after=10 "$RUN_TIMEOUT_S" node --test --test-concurrency=1 \
+    --test-timeout="$TEST_TIMEOUT_MS" --test-reporter=spec "$@" \
+    trading.test.mjs recovery.test.mjs) || rc=$?
+  [ "$rc" -ne 124 ] || note "node --test did not finish within ${RUN_TIMEOUT_S}s"
+  [ "$rc" -eq 0 ] || fail "node --test exited $rc"
+  # The stack survived the tests (the replicas were restarted, the bots kept going).
+  "$STACK" status >/dev/null || {
+    "$STACK" status >&2 || true
+    fail "a component is down after the tests"
+  }
+  note "all passed; screenshots in $SPOTEX_SCREENSHOT_DIR"
+}
+
+main "$@"
