@@ -988,19 +988,22 @@ gateway_common_args() {
 # The trading screen's flags (docs/web.md), appended to GATEWAY_ARGS: --web-root when there is
 # a built screen, --demo-symbols with SPOTEX_DEMO=1. A gateway built before these flags existed
 # (its --help does not list them) is started without them, with a note.
+gateway_has_flag() {
+  [ -n "${GATEWAY_USAGE+set}" ] || GATEWAY_USAGE="$("$GATEWAY_BIN" --help 2>&1 || true)"
+  [[ "$GATEWAY_USAGE" == *"$1"* ]]
+}
+
 web_gateway_args() {
-  local usage
   ((DEMO)) || [ -n "$WEB_ROOT" ] || return 0
-  usage="$("$GATEWAY_BIN" --help 2>&1 || true)"
   if [ -n "$WEB_ROOT" ]; then
-    if [[ "$usage" == *--web-root* ]]; then
+    if gateway_has_flag --web-root; then
       GATEWAY_ARGS+=(--web-root "$WEB_ROOT")
     else
       note "gateway: $GATEWAY_BIN has no --web-root: the trading screen is not served"
     fi
   fi
   if ((DEMO)); then
-    if [[ "$usage" == *--demo-symbols* ]]; then
+    if gateway_has_flag --demo-symbols; then
       GATEWAY_ARGS+=(--demo-symbols "$DEMO_SYMBOLS")
     else
       note "gateway: $GATEWAY_BIN has no --demo-symbols: no DEMO badge"
@@ -1413,9 +1416,11 @@ print_usage() {
     running_pid gateway >/dev/null || return 0
   fi
   echo
-  if [ -n "$WEB_ROOT" ]; then
+  if [ -n "$WEB_ROOT" ] && gateway_has_flag --web-root; then
     echo "Trading screen: $base/   (docs/web.md; built from web/, served from $WEB_ROOT)"
-    ((DEMO)) && echo "Demo market:   $DEMO_SYMBOLS quoted and traded by demo-bots" \
+  fi
+  if running_pid demo-bots >/dev/null; then
+    echo "Demo market:   $DEMO_SYMBOLS quoted and traded by demo-bots" \
       "(log $(log_file demo-bots))"
   fi
   echo "REST API:      $base/api/v3   (Binance spot API; e.g. $base/api/v3/exchangeInfo)"
