@@ -26,6 +26,8 @@ function avgPrice(o: Order, decimals: number): string {
   return D(o.cummulativeQuoteQty).div(z).toFixed(decimals, 1 /* down */);
 }
 const isZero = (s: string) => D(s).isZero();
+/** Decimals as the server wrote them ("1.50000000" -> 8), so a sum keeps the same scale. */
+const decimalsOf = (s: string) => (s.includes('.') ? s.length - s.indexOf('.') - 1 : 0);
 
 export function BottomTabs() {
   const { me, symbol, symbolInfo, exchangeInfo, userLink } = useApp();
@@ -175,7 +177,7 @@ export function BottomTabs() {
               <td>{b.asset}</td>
               <td className="r num" data-testid="balance-free">{b.free}</td>
               <td className="r num" data-testid="balance-locked">{b.locked}</td>
-              <td className="r num">{D(b.free).add(D(b.locked)).toFixed(Math.max(D(b.free).decimalPlaces(), D(b.locked).decimalPlaces()))}</td>
+              <td className="r num">{D(b.free).add(D(b.locked)).toFixed(Math.max(decimalsOf(b.free), decimalsOf(b.locked)))}</td>
             </tr>
           ))}
         </tbody>

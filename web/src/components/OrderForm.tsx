@@ -205,7 +205,7 @@ export function OrderForm() {
         <div className="of-available">
           <span className="muted">Available</span>
           <span className="num" data-testid="order-available">
-            {me ? `${buy ? freeQuote : freeBase} ${buy ? quoteAsset : baseAsset}` : '—'}
+            {!me ? '—' : user.ready ? `${buy ? freeQuote : freeBase} ${buy ? quoteAsset : baseAsset}` : '…'}
           </span>
         </div>
         {input.type === 'STOP_LOSS_LIMIT' && priceField('stopPrice', 'order-stop-price', 'Stop')}

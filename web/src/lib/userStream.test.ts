@@ -55,11 +55,11 @@ describe('balances', () => {
 });
 
 describe('backoff', () => {
-  it('doubles to 15 s with jitter in [0.5, 1)', () => {
+  it('doubles to 10 s with jitter in [0.5, 1)', () => {
     expect(backoffMs(0, () => 0)).toBe(250);
     expect(backoffMs(0, () => 0.999)).toBe(500);
     expect(backoffMs(3, () => 0)).toBe(2000);
-    expect(backoffMs(30, () => 0.999)).toBeLessThanOrEqual(15_000);
-    expect(backoffMs(30, () => 0)).toBe(7500);
+    expect(backoffMs(30, () => 0.999)).toBeLessThanOrEqual(10_000);
+    expect(backoffMs(30, () => 0)).toBe(5000);
   });
 });

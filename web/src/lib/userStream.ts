@@ -141,9 +141,9 @@ export function stateFromSnapshot(s: { balances: Balance[]; balanceTime: number;
   };
 }
 
-/** Reconnect delay after `attempt` failures: 0.5 s doubling to 15 s, times a jitter in [0.5, 1). */
+/** Reconnect delay after `attempt` failures: 0.5 s doubling to 10 s, times a jitter in [0.5, 1). */
 export function backoffMs(attempt: number, random: () => number = Math.random): number {
-  const base = Math.min(15_000, 500 * 2 ** Math.min(attempt, 10));
+  const base = Math.min(10_000, 500 * 2 ** Math.min(attempt, 10));
   return Math.round(base * (0.5 + random() / 2));
 }
 
