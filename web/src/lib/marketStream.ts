@@ -17,9 +17,10 @@
 //   silence of more than 5 s means the link or the server is stuck, not that the market is quiet.
 //   After DEAD_MS of silence the socket is closed and reconnected.
 //
-// One store per page (module singleton): every market panel calls useMarketData(), the first
-// one mounted opens the socket, the last one unmounted closes it (after a grace period, so React
-// StrictMode's mount-unmount-mount does not reconnect). Single-threaded like all page code.
+// One store per page (module singleton): every market panel calls useMarketData(); the first
+// one mounted opens the socket, which then stays for the page's lifetime (so no provider is
+// needed in App.tsx, and StrictMode's mount-unmount-mount does not reconnect). Single-threaded
+// like all page code.
 import { useEffect, useSyncExternalStore } from 'react';
 import { get, wsUrl } from './api';
 import { LocalOrderBook, type DepthDiff, type DepthSnapshot } from './orderbook';
@@ -70,12 +71,11 @@ type Listener = () => void;
 
 interface Wire { stream?: string; data?: unknown; result?: unknown; id?: unknown; code?: number; e?: string }
 
-class MarketStore {
+export class MarketStore {
   private state: MarketState;
   private listeners = new Set<Listener>();
   private notifyTimer: ReturnType<typeof setTimeout> | null = null;
   private users = 0;
-  private closeTimer: ReturnType<typeof setTimeout> | null = null;
   private ws: WebSocket | null = null;
   private wsOpen = false;
   /** Streams the server holds for the current socket (as far as we asked). */
@@ -110,23 +110,15 @@ class MarketStore {
   acquire(symbol: string, setLink: (s: LinkState) => void): void {
     this.setLink = setLink;
     this.users++;
-    if (this.closeTimer) {
-      clearTimeout(this.closeTimer);
-      this.closeTimer = null;
-    }
     this.setSymbol(symbol);
     if (!this.ws && !this.reconnectTimer) this.connect();
     if (!this.watchdog) this.watchdog = setInterval(() => this.checkLiveness(), 1000);
   }
 
+  /** A panel unmounted. The feed stays up for the page's lifetime (the account pages keep the
+   *  link indicator truthful, and coming back to the trading screen is instant). */
   release(): void {
     this.users = Math.max(0, this.users - 1);
-    if (this.users > 0 || this.closeTimer) return;
-    this.closeTimer = setTimeout(() => {
-      this.closeTimer = null;
-      if (this.users > 0) return;
-      this.shutdown();
-    }, 1000);
   }
 
   setSymbol(symbol: string): void {
@@ -208,23 +200,26 @@ class MarketStore {
       if (this.link === 'stale') this.updateLink('live');
       if (typeof ev.data === 'string') this.onMessage(ev.data);
     };
-    ws.onclose = () => {
-      if (this.ws !== ws) return;
-      this.ws = null;
-      this.wsOpen = false;
-      this.subscribed.clear();
-      // Not kept up to date any more: show it as resyncing rather than as a live book.
-      this.state.book.resync();
-      this.bumpBook();
-      this.updateLink('reconnecting');
-      this.scheduleReconnect();
-    };
+    ws.onclose = () => this.lost(ws);
     // onerror is always followed by onclose, which handles it.
     ws.onerror = () => {};
   }
 
+  /** The socket is gone (closed by the server, failed, or given up on as dead). */
+  private lost(ws: WebSocket): void {
+    if (this.ws !== ws) return;
+    this.ws = null;
+    this.wsOpen = false;
+    this.subscribed.clear();
+    // Not kept up to date any more: show it as resyncing rather than as a live book.
+    this.state.book.resync();
+    this.bumpBook();
+    this.updateLink('reconnecting');
+    this.scheduleReconnect();
+  }
+
   private scheduleReconnect(): void {
-    if (this.reconnectTimer || this.users === 0) return;
+    if (this.reconnectTimer) return;
     const delay = backoffMs(this.attempt++);
     this.reconnectTimer = setTimeout(() => this.connect(), delay);
   }
@@ -233,8 +228,11 @@ class MarketStore {
     if (!this.ws || !this.wsOpen) return;
     const silent = Date.now() - this.lastMessageAt;
     if (silent > DEAD_MS) {
-      // Half-open: close it ourselves (onclose reconnects).
-      this.ws.close();
+      // Half-open or stuck: give up on it now (a close handshake with a stuck server may take
+      // long) and reconnect.
+      const ws = this.ws;
+      this.lost(ws);
+      ws.close();
       return;
     }
     if (silent > STALE_MS && this.link === 'live') this.updateLink('stale');
@@ -243,22 +241,6 @@ class MarketStore {
   private updateLink(s: LinkState): void {
     this.link = s;
     this.setLink(s);
-  }
-
-  private shutdown(): void {
-    if (this.watchdog) clearInterval(this.watchdog);
-    this.watchdog = null;
-    if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
-    this.reconnectTimer = null;
-    if (this.snapshotTimer) clearTimeout(this.snapshotTimer);
-    this.snapshotTimer = null;
-    const ws = this.ws;
-    this.ws = null;
-    this.wsOpen = false;
-    if (ws) ws.close();
-    this.attempt = 0;
-    this.state = { ...this.state, symbol: '' };
-    this.link = 'connecting';
   }
 
   private onMessage(text: string): void {
