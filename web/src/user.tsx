@@ -64,7 +64,7 @@ export function UserDataProvider(props: { children: ReactNode }) {
       setState(next);
       setReady(true);
       setError(null);
-      setUserLink(streamOpen.current ? 'live' : 'reconnecting');
+      if (streamOpen.current) setUserLink('live'); // else the stream's own state stands
     } catch (e) {
       if (gen !== generation.current) return;
       buffer.current = null;
@@ -73,7 +73,7 @@ export function UserDataProvider(props: { children: ReactNode }) {
         return;
       }
       setError(e instanceof ApiError ? e.display : String(e));
-      setUserLink(streamOpen.current ? 'stale' : 'reconnecting');
+      if (streamOpen.current) setUserLink('stale'); // connected, but the state could not be reloaded
       retryTimer.current = setTimeout(() => void resync(), 5_000);
     }
   }, [setUserLink, setMe]);
