@@ -49,6 +49,8 @@
 #include "gateway/users/user_api.h"
 #include "gateway/users/user_service.h"
 #include "gateway/users/worker_pool.h"
+#include "gateway/web/static_site.h"
+#include "gateway/web/web_api.h"
 #include "gateway/wsapi/ws_api.h"
 #include "proto/envelope.h"
 #include "service/command_client.h"
@@ -75,7 +77,9 @@ constexpr const char* kUsage =
     "         [--max-connections 10000] [--ws-connections-per-ip 300]\n"
     "         [--trusted-proxies 127.0.0.1[,ADDR...]]\n"
     "         [--metrics-port P (Prometheus on 127.0.0.1:P/metrics; 0 = off)]\n"
-    "         [--access-log all|errors|off (one JSON line per request; default errors)]\n";
+    "         [--access-log all|errors|off (one JSON line per request; default errors)]\n"
+    "         [--web-root DIR (serve the built web screen at /)]\n"
+    "         [--demo-symbols BTCUSDT,ETHUSDT (marked DEMO by the web screen)]\n";
 
 void Log(service::LogLevel level, const std::string& msg) { service::Log(level, "gateway", msg); }
 
@@ -241,7 +245,7 @@ int main(int argc, char** argv) {
            "demo-users", "workers", "order-timeout-ms", "weight-per-minute", "orders-per-10s",
            "orders-per-day", "max-connections", "ws-connections-per-ip", "history-pg-host",
            "history-pg-port", "history-pg-pool", "history-timeout-ms", "trusted-proxies",
-           "metrics-port", "access-log"},
+           "metrics-port", "access-log", "web-root", "demo-symbols"},
           flags)) {
     std::fprintf(stderr, "%s\n%s", err->c_str(), kUsage);
     return 2;
@@ -314,6 +318,22 @@ int main(int argc, char** argv) {
   }
   if (trusted_proxies.size() > 16) {
     std::fprintf(stderr, "bad --trusted-proxies: more than 16 addresses\n%s", kUsage);
+    return 2;
+  }
+
+  // The web screen (docs/api-v1.md, "Web screen"): files read into memory now, bounded.
+  std::shared_ptr<const gateway::web::StaticSite> web_site;
+  if (auto root = flags.Get("web-root"); !root.empty()) {
+    auto loaded = gateway::web::StaticSite::Load(root);
+    if (!loaded) {
+      std::fprintf(stderr, "bad --web-root: %s\n", loaded.error().c_str());
+      return 2;
+    }
+    web_site = std::move(*loaded);
+  }
+  auto demo_symbols = gateway::web::ParseDemoSymbols(flags.Get("demo-symbols"));
+  if (!demo_symbols) {
+    std::fprintf(stderr, "bad --demo-symbols: %s\n%s", demo_symbols.error().c_str(), kUsage);
     return 2;
   }
 
@@ -455,7 +475,13 @@ int main(int argc, char** argv) {
     }
     if (outcome->created) Log(service::LogLevel::kInfo, "demo users written to " + demo_path);
   }
-  gateway::users::UserApi user_api(users, sessions, pool, NowMs);
+  gateway::web::WebApi web_api(sessions, user_hub, {std::move(*demo_symbols)});
+  gateway::users::UserApiOptions user_api_options;
+  user_api_options.trusted_proxies = trusted_proxies;
+  user_api_options.on_session_ended = [&user_hub](const std::string& token) {
+    user_hub.EndSession(token);
+  };
+  gateway::users::UserApi user_api(users, sessions, pool, NowMs, std::move(user_api_options));
   gateway::users::AdminApi admin_api(users, pool, *admin_token);
   db::PgConnParams history_pg = pg;
   history_pg.host = flags.Get("history-pg-host", pg.host);
@@ -501,7 +527,8 @@ int main(int argc, char** argv) {
   ws_trading.Register(ws_api.router());
   ws_api.Start();
   if (!user_api.Register(router) || !admin_api.Register(router) ||
-      !listen_key_api.Register(router)) {
+      !listen_key_api.Register(router) || !web_api.Register(router) ||
+      (web_site && !gateway::web::StaticSite::Register(web_site, router))) {
     Log(service::LogLevel::kError, "duplicate route");
     return 1;
   }
@@ -524,10 +551,11 @@ int main(int argc, char** argv) {
   sc.max_connections = static_cast<size_t>(*max_connections);
   sc.trusted_proxies = std::move(trusted_proxies);
   // Market streams (docs/streams.md) and the WebSocket API (docs/websocket-api.md).
-  sc.websocket.paths = {"/ws", "/stream", std::string(gateway::wsapi::kPath)};
+  sc.websocket.paths = {"/ws", "/stream", std::string(gateway::wsapi::kPath),
+                        std::string(gateway::web::kUserStreamPath)};
   auto server = http::Server::Start(
       sc, gateway::WithRequestLimits(http::Router::ToHandler(routes), limiter),
-      [&hub, &listen_key_api, &ws_api, &gw_metrics](const http::WsRequest& request,
+      [&hub, &listen_key_api, &ws_api, &web_api, &gw_metrics](const http::WsRequest& request,
                                                     const std::shared_ptr<http::WsConnection>& ws)
           -> std::expected<http::WsHandlers, http::Response> {
         using gateway::obs::WsKind;
@@ -541,6 +569,11 @@ int main(int argc, char** argv) {
           auto r = ws_api.Accept(request, ws);
           count(r, WsKind::kWsApi);
           return r;
+        }
+        // The web screen's session user stream (cookie authenticated).
+        if (auto web = web_api.Accept(request, ws)) {
+          count(*web, WsKind::kUserData);
+          return std::move(*web);
         }
         // /ws/<listenKey> and /stream?streams=<listenKey> are user data streams.
         if (auto user = listen_key_api.Accept(request, ws)) {
@@ -584,6 +617,7 @@ int main(int argc, char** argv) {
     if (NowMs() - last_listen_key_check_ms >= 30'000) {  // deleted or expired listenKeys
       last_listen_key_check_ms = NowMs();
       listen_key_api.ExpireStale();
+      web_api.ExpireStale();  // ended sessions: their web user streams close
     }
   }
   Log(service::LogLevel::kInfo, "stopping");

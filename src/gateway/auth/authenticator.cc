@@ -8,12 +8,12 @@
 #include "auth/errors.h"
 #include "auth/signature.h"
 #include "auth/timestamp.h"
+#include "gateway/auth/web_session.h"
 
 namespace spotex::gateway {
 namespace {
 
 constexpr std::string_view kApiKeyHeader = "X-MBX-APIKEY";
-constexpr std::string_view kBearerScheme = "bearer";
 
 http::Error ToHttp(const auth::ApiError& error) {
   return http::Error{error.code, std::string(error.msg), error.http_status};
@@ -21,32 +21,6 @@ http::Error ToHttp(const auth::ApiError& error) {
 
 std::unexpected<http::Error> Refuse(const auth::ApiError& error) {
   return std::unexpected(ToHttp(error));
-}
-
-char LowerAscii(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
-
-// The token of "Bearer <token>" (scheme case-insensitive, RFC 7235), or nullopt when the value
-// uses another scheme.
-std::optional<std::string_view> BearerToken(std::string_view authorization) {
-  if (authorization.size() <= kBearerScheme.size()) {
-    return std::nullopt;
-  }
-  for (size_t i = 0; i < kBearerScheme.size(); ++i) {
-    if (LowerAscii(authorization[i]) != kBearerScheme[i]) {
-      return std::nullopt;
-    }
-  }
-  std::string_view rest = authorization.substr(kBearerScheme.size());
-  if (rest.front() != ' ') {
-    return std::nullopt;
-  }
-  while (!rest.empty() && rest.front() == ' ') {
-    rest.remove_prefix(1);
-  }
-  while (!rest.empty() && (rest.back() == ' ' || rest.back() == '\t')) {
-    rest.remove_suffix(1);
-  }
-  return rest;
 }
 
 // `recvWindow` (optional) and then the -1021 window for `timestamp_us`. Reads recvWindow.
@@ -117,10 +91,9 @@ std::expected<Caller, http::Error> Authenticator::Authenticate(const http::Reque
                                                                auth::SecurityType security) {
   const std::optional<std::string_view> api_key = request.Header(kApiKeyHeader);
   if (!api_key.has_value() && sessions_ != nullptr) {
-    if (const auto authorization = request.Header("Authorization"); authorization.has_value()) {
-      if (BearerToken(*authorization).has_value()) {
-        return AuthenticateSession(request, params, *authorization);
-      }
+    // The Bearer header, or the cookie with the CSRF header (web_session.h).
+    if (const auto token = SessionToken(request); token.has_value()) {
+      return AuthenticateSession(request, params, *token);
     }
   }
   if (auto well_formed = auth::CheckApiKeyHeader(api_key); !well_formed.has_value()) {
@@ -183,15 +156,13 @@ std::expected<Caller, http::Error> Authenticator::AuthenticateApiKey(
 }
 
 std::expected<Caller, http::Error> Authenticator::AuthenticateSession(
-    const http::Request& request, http::Params& params, std::string_view authorization) {
+    const http::Request& request, http::Params& params, std::string_view token) {
   params.MarkRead("signature");  // not needed on this path; ignored if sent
-  const std::optional<std::string_view> token = BearerToken(authorization);
   // A token that cannot be well formed is never looked up (docs/auth.md §5).
-  if (authorization.size() > kAuthorizationBytesMax || !token.has_value() ||
-      !auth::SessionTokenHash(*token).has_value()) {
+  if (token.size() > kAuthorizationBytesMax || !auth::SessionTokenHash(token).has_value()) {
     return Refuse(auth::errors::kRejectedApiKey);
   }
-  auto user = sessions_->Find(*token);
+  auto user = sessions_->Find(token);
   if (!user.has_value()) {
     return std::unexpected(InternalError());
   }

@@ -27,7 +27,9 @@
 //    timestamp is needed, but a `timestamp` / `recvWindow` that is sent is parsed and checked
 //    like above. Unknown, expired or malformed token: -2015 HTTP 401; store unreachable: -1001.
 //    A bearer header is never sent by a browser on its own, so this path needs no CSRF token.
-//    When both headers are sent the API key wins.
+//    The browser's `spotex_session` cookie counts as the same session, but only with the
+//    `X-Spotex-CSRF` header and a same-origin (or absent) Origin (web_session.h); otherwise it
+//    is ignored. When an API key header is sent too, the API key wins.
 //
 // Frozen users authenticate like active ones: they may still read and cancel; the engine
 // refuses their new orders. The Caller does not say "frozen".
@@ -81,7 +83,7 @@ class Authenticator final : public RequestAuthenticator {
  private:
   std::expected<Caller, http::Error> AuthenticateSession(const http::Request& request,
                                                          http::Params& params,
-                                                         std::string_view authorization);
+                                                         std::string_view token);
   std::expected<Caller, http::Error> AuthenticateApiKey(const http::Request& request,
                                                         http::Params& params,
                                                         auth::SecurityType security,

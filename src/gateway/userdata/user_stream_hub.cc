@@ -16,6 +16,7 @@ std::string Frame(Framing framing, const std::string& tag, std::string_view even
   std::string out;
   switch (framing) {
     case Framing::kRaw:
+    case Framing::kSession:
       return std::string(event);
     case Framing::kCombined:
       out.reserve(event.size() + tag.size() + 22);
@@ -88,7 +89,7 @@ void UserStreamHub::Publish(int64_t account, const std::vector<std::string>& eve
       }
       for (size_t i = 0; i < events.size(); ++i) {
         std::shared_ptr<const std::string> bytes;
-        if (s.framing == Framing::kRaw) {
+        if (s.framing == Framing::kRaw || s.framing == Framing::kSession) {
           if (raw.size() < events.size()) {
             raw.resize(events.size());
           }
@@ -116,7 +117,8 @@ void UserStreamHub::Expire(std::string_view listen_key, int64_t now_ms) {
   {
     std::lock_guard lock(mu_);
     for (const auto& [id, s] : subs_) {
-      if (s.framing != Framing::kWsApi && s.tag == listen_key) {
+      if ((s.framing == Framing::kRaw || s.framing == Framing::kCombined) &&
+          s.tag == listen_key) {
         ended.emplace_back(id, s);
       }
     }
@@ -137,12 +139,42 @@ std::vector<std::string> UserStreamHub::ListenKeys() const {
   {
     std::lock_guard lock(mu_);
     for (const auto& [id, s] : subs_) {
-      if (s.framing != Framing::kWsApi) {
+      if (s.framing == Framing::kRaw || s.framing == Framing::kCombined) {
         keys.insert(s.tag);
       }
     }
   }
   return {keys.begin(), keys.end()};
+}
+
+size_t UserStreamHub::EndSession(std::string_view token) {
+  std::vector<std::pair<SubscriberId, std::shared_ptr<http::WsConnection>>> ended;
+  {
+    std::lock_guard lock(mu_);
+    for (const auto& [id, s] : subs_) {
+      if (s.framing == Framing::kSession && s.tag == token) {
+        ended.emplace_back(id, s.ws);
+      }
+    }
+  }
+  for (auto& [id, ws] : ended) {
+    Unsubscribe(id);
+    ws->Close(http::ws_close::kNormal, "session ended");
+  }
+  return ended.size();
+}
+
+std::vector<std::string> UserStreamHub::SessionTokens() const {
+  std::set<std::string> tokens;
+  {
+    std::lock_guard lock(mu_);
+    for (const auto& [id, s] : subs_) {
+      if (s.framing == Framing::kSession) {
+        tokens.insert(s.tag);
+      }
+    }
+  }
+  return {tokens.begin(), tokens.end()};
 }
 
 size_t UserStreamHub::subscribers(int64_t account) const {

@@ -6,6 +6,8 @@
 //   kCombined  /stream?streams=<listenKey>           {"stream":"<listenKey>","data":<event>}
 //   kWsApi     WebSocket API userDataStream.subscribe
 //                                                    {"subscriptionId":<n>,"event":<event>}
+//   kSession   /api/v1/web/userStream (browser, session cookie; gateway/web/web_api.h)
+//                                                    the event object itself
 // An account's events are encoded once (UserEventEncoder); the framing is added per
 // subscriber (user events go to a handful of connections, unlike market streams).
 //
@@ -30,14 +32,15 @@
 
 namespace spotex::gateway::userdata {
 
-enum class Framing { kRaw, kCombined, kWsApi };
+enum class Framing { kRaw, kCombined, kWsApi, kSession };
 
 class UserStreamHub {
  public:
   using SubscriberId = uint64_t;
 
-  // Starts sending `account`'s events to `ws`. `tag` is the listenKey (kRaw, kCombined) or the
-  // decimal subscriptionId (kWsApi). Returns an id unique within this hub (never 0).
+  // Starts sending `account`'s events to `ws`. `tag` is the listenKey (kRaw, kCombined), the
+  // decimal subscriptionId (kWsApi) or the session token (kSession). Returns an id unique
+  // within this hub (never 0).
   SubscriberId Subscribe(int64_t account, std::shared_ptr<http::WsConnection> ws, Framing framing,
                          std::string tag);
 
@@ -54,6 +57,12 @@ class UserStreamHub {
 
   // Every distinct listenKey that has a subscriber (for the periodic validity check).
   std::vector<std::string> ListenKeys() const;
+
+  // Ends every kSession subscription of the session `token` (logout, expiry): closes those
+  // connections with 1000 "session ended". Returns how many ended.
+  size_t EndSession(std::string_view token);
+  // Every distinct session token that has a kSession subscriber (for the periodic check).
+  std::vector<std::string> SessionTokens() const;
 
   size_t subscribers(int64_t account) const;
   size_t subscriptions() const;

@@ -6,6 +6,7 @@
 #include <memory>
 #include <utility>
 
+#include "gateway/auth/web_session.h"
 #include "gateway/users/errors.h"
 #include "gateway/users/json.h"
 #include "service/log.h"
@@ -58,23 +59,12 @@ std::string KeyJson(const db::ApiKeyInfo& k) {
 }  // namespace
 
 http::Result<std::string> BearerToken(const http::Request& request) {
-  constexpr std::string_view kScheme = "Bearer ";
-  const std::optional<std::string_view> header = request.Header("Authorization");
-  if (!header.has_value() || header->size() <= kScheme.size() ||
-      !std::equal(kScheme.begin(), kScheme.end(), header->begin(), [](char a, char b) {
-        return std::tolower(static_cast<unsigned char>(a)) ==
-               std::tolower(static_cast<unsigned char>(b));
-      })) {
+  // The Bearer header or the browser's cookie under the CSRF rule (gateway/auth/web_session.h).
+  const std::optional<std::string_view> token = SessionToken(request);
+  if (!token.has_value() || !auth::SessionTokenHash(*token).has_value()) {
     return std::unexpected(errors::Unauthorized());
   }
-  std::string_view token = header->substr(kScheme.size());
-  while (!token.empty() && token.front() == ' ') {
-    token.remove_prefix(1);
-  }
-  if (!auth::SessionTokenHash(token).has_value()) {
-    return std::unexpected(errors::Unauthorized());
-  }
-  return std::string(token);
+  return std::string(*token);
 }
 
 UserApi::UserApi(UserService& service, SessionStore& sessions, WorkerPool& workers, Clock clock,
@@ -98,6 +88,8 @@ bool UserApi::Register(http::Router& router) {
   bool ok = router.Add(M::kPost, "/api/v1/users", bind(&UserApi::CreateUser));
   ok = router.Add(M::kPost, "/api/v1/session", bind(&UserApi::Login)) && ok;
   ok = router.Add(M::kDelete, "/api/v1/session", bind(&UserApi::Logout)) && ok;
+  ok = router.Add(M::kPost, "/api/v1/web/session", bind(&UserApi::WebLogin)) && ok;
+  ok = router.Add(M::kDelete, "/api/v1/web/session", bind(&UserApi::WebLogout)) && ok;
   ok = router.Add(M::kGet, "/api/v1/me", bind(&UserApi::Me)) && ok;
   ok = router.Add(M::kGet, "/api/v1/apiKeys", bind(&UserApi::ListKeys)) && ok;
   ok = router.Add(M::kPost, "/api/v1/apiKeys", bind(&UserApi::CreateKey)) && ok;
@@ -153,6 +145,23 @@ void UserApi::CreateUser(http::Request&& request, Responder responder) {
 }
 
 void UserApi::Login(http::Request&& request, Responder responder) {
+  StartSession(std::move(request), std::move(responder), false);
+}
+
+void UserApi::WebLogin(http::Request&& request, Responder responder) {
+  StartSession(std::move(request), std::move(responder), true);
+}
+
+bool UserApi::FromTls(const http::Request& request) const {
+  const auto proto = request.Header("X-Forwarded-Proto");
+  if (!proto.has_value() || *proto != "https") {
+    return false;
+  }
+  return std::find(options_.trusted_proxies.begin(), options_.trusted_proxies.end(),
+                   request.peer_ip()) != options_.trusted_proxies.end();
+}
+
+void UserApi::StartSession(http::Request&& request, Responder responder, bool cookie) {
   auto params = ParamsOf(request, responder);
   if (!params) {
     return;
@@ -166,7 +175,9 @@ void UserApi::Login(http::Request&& request, Responder responder) {
   if (!AllRead(*params, responder)) {
     return;
   }
-  workers_.Run(std::move(responder), [this, p = std::move(*params)](Responder& r) mutable {
+  const bool secure = cookie && FromTls(request);
+  workers_.Run(std::move(responder), [this, p = std::move(*params), cookie,
+                                      secure](Responder& r) mutable {
     auto user = service_.CheckLogin(*p.GetString("email"), *p.GetString("password"));
     if (!user) {
       Fail(r, user.error());
@@ -182,6 +193,18 @@ void UserApi::Login(http::Request&& request, Responder responder) {
     const int64_t expires_ms =
         now_ms + std::chrono::duration_cast<std::chrono::milliseconds>(options_.session_ttl)
                      .count();
+    if (cookie) {
+      // The browser's session: the token only in the HttpOnly cookie, never in the body.
+      std::string body = "{\"userId\":" + std::to_string(user->id) + ",\"email\":";
+      http::AppendJsonString(body, user->email);
+      body += ",\"expiresAt\":" + std::to_string(expires_ms) + "}";
+      Response response = Response::Json(200, std::move(body));
+      response.headers.emplace_back("Set-Cookie",
+                                    SessionCookie(*token, options_.session_ttl.count(), secure));
+      response.headers.emplace_back("Cache-Control", "no-store");
+      r.Send(std::move(response));
+      return;
+    }
     std::string body = "{\"token\":";
     http::AppendJsonString(body, *token);
     body += ",\"expiresAt\":" + std::to_string(expires_ms) +
@@ -191,6 +214,14 @@ void UserApi::Login(http::Request&& request, Responder responder) {
 }
 
 void UserApi::Logout(http::Request&& request, Responder responder) {
+  EndSession(std::move(request), std::move(responder), false);
+}
+
+void UserApi::WebLogout(http::Request&& request, Responder responder) {
+  EndSession(std::move(request), std::move(responder), true);
+}
+
+void UserApi::EndSession(http::Request&& request, Responder responder, bool cookie) {
   auto token = BearerToken(request);
   if (!token) {
     Fail(responder, token.error());
@@ -200,7 +231,8 @@ void UserApi::Logout(http::Request&& request, Responder responder) {
   if (!params || !AllRead(*params, responder)) {
     return;
   }
-  workers_.Run(std::move(responder), [this, t = std::move(*token)](Responder& r) {
+  const bool secure = cookie && FromTls(request);
+  workers_.Run(std::move(responder), [this, t = std::move(*token), cookie, secure](Responder& r) {
     // Ending a session that no longer exists is not an error: logging out twice, or after
     // the session expired, leaves the client where it wanted to be.
     if (auto done = sessions_.Delete(t); !done) {
@@ -208,7 +240,14 @@ void UserApi::Logout(http::Request&& request, Responder responder) {
       Fail(r, BackendUnavailable());
       return;
     }
-    r.Send(Response::Json(200, "{}"));
+    if (options_.on_session_ended) {
+      options_.on_session_ended(t);  // this replica's session user streams close at once
+    }
+    Response response = Response::Json(200, "{}");
+    if (cookie) {
+      response.headers.emplace_back("Set-Cookie", SessionCookie("", 0, secure));
+    }
+    r.Send(std::move(response));
   });
 }
 

@@ -1,11 +1,15 @@
 // The account endpoints of /api/v1 (docs/api-v1.md): registration, login sessions, the
 // caller's profile and API keys. Web-UI style: parameters as a form body or query string,
-// authentication by `Authorization: Bearer <session token>`, JSON answers, errors as Binance's
-// {"code":...,"msg":...}.
+// authentication by `Authorization: Bearer <session token>` or, from the browser, the
+// `spotex_session` cookie with the CSRF header (gateway/auth/web_session.h), JSON answers,
+// errors as Binance's {"code":...,"msg":...}. "(Bearer)" and "(session)" below accept both.
 //
 //   POST   /api/v1/users     email, password              -> {"userId","email"}
 //   POST   /api/v1/session   email, password              -> {"token","expiresAt","userId"}
 //   DELETE /api/v1/session   (Bearer)                     -> {}
+//   POST   /api/v1/web/session  email, password           -> {"userId","email","expiresAt"}
+//                                                         + Set-Cookie spotex_session (HttpOnly)
+//   DELETE /api/v1/web/session  (session)                 -> {} + Set-Cookie clearing it
 //   GET    /api/v1/me        (Bearer)                     -> {"userId","email","status"}
 //   GET    /api/v1/apiKeys   (Bearer)                     -> [{"id","apiKey","type",...}]
 //   POST   /api/v1/apiKeys   (Bearer) type, publicKey, permissions, ipAllowList, label
@@ -22,6 +26,8 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <string>
+#include <vector>
 
 #include "gateway/api/ports.h"
 #include "gateway/http/router.h"
@@ -33,6 +39,12 @@ namespace spotex::gateway::users {
 struct UserApiOptions {
   // Lifetime of a login session (Redis TTL); 1 minute .. 30 days.
   std::chrono::seconds session_ttl{std::chrono::hours(24)};
+  // Peers (IP addresses as the server prints them) whose `X-Forwarded-Proto: https` marks the
+  // client connection as TLS: the session cookie then gets `Secure`.
+  std::vector<std::string> trusted_proxies;
+  // Called on a pool thread after a session was deleted (logout), with its token: ends the
+  // session's user streams on this replica. Optional; must be thread-safe.
+  std::function<void(const std::string& token)> on_session_ended;
 };
 
 class UserApi {
@@ -49,6 +61,13 @@ class UserApi {
   void CreateUser(http::Request&& request, http::Responder responder);
   void Login(http::Request&& request, http::Responder responder);
   void Logout(http::Request&& request, http::Responder responder);
+  void WebLogin(http::Request&& request, http::Responder responder);
+  void WebLogout(http::Request&& request, http::Responder responder);
+  // Login and logout, answering with the token in the body or (cookie) in Set-Cookie.
+  void StartSession(http::Request&& request, http::Responder responder, bool cookie);
+  void EndSession(http::Request&& request, http::Responder responder, bool cookie);
+  // The client reached the proxy over TLS (X-Forwarded-Proto https from a trusted proxy).
+  bool FromTls(const http::Request& request) const;
   void Me(http::Request&& request, http::Responder responder);
   void ListKeys(http::Request&& request, http::Responder responder);
   void CreateKey(http::Request&& request, http::Responder responder);
@@ -64,7 +83,8 @@ class UserApi {
   UserApiOptions options_;
 };
 
-// The token of `Authorization: Bearer <token>` if it is well formed (auth::SessionTokenHash),
+// The session token of `Authorization: Bearer <token>`, else of the spotex_session cookie under
+// the CSRF rule (gateway/auth/web_session.h), if it is well formed (auth::SessionTokenHash);
 // else -1002 (HTTP 401). Exposed for tests.
 [[nodiscard]] http::Result<std::string> BearerToken(const http::Request& request);
 
