@@ -95,7 +95,9 @@ export function OrderForm() {
   const errors = result.ok ? [] : result.errors;
   // Inline: a field's problem once it has text (or after a submit attempt).
   const shown = (field: FormField): string | undefined => {
-    const text = field === 'form' ? 'x' : (input as unknown as Record<string, string>)[field] ?? '';
+    // The notional concerns price and amount: shown once an amount is typed.
+    const text = field === 'form' ? 'x' : field === 'total' ? input.qty + input.total
+      : (input as unknown as Record<string, string>)[field] ?? '';
     if (!submitted && text.trim() === '') return undefined;
     return fieldErrors(errors, field);
   };
