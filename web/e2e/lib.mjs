@@ -74,9 +74,12 @@ export function watchPage(page) {
       const v = await page.evaluate(() => globalThis.__spotexCsp ?? []).catch(() => []);
       for (const x of v) errors.push(`csp: ${x}`);
     },
+    // Fails with the errors seen since the last call (each test reports its own).
     async assertClean(what) {
       await this.collectCsp();
-      assert.deepEqual(errors, [], `console errors during ${what}`);
+      await page.evaluate(() => { globalThis.__spotexCsp = []; }).catch(() => {});
+      const seen = errors.splice(0);
+      assert.deepEqual(seen, [], `console errors during ${what}`);
     },
   };
 }
@@ -104,6 +107,7 @@ export async function newPage(browser, viewport = { width: 1280, height: 800 }) 
   const context = await browser.newContext({ viewport, baseURL: BASE_URL });
   await context.addInitScript(initScript);
   const page = await context.newPage();
+  page.setDefaultTimeout(15_000);
   // Deleting an API key may ask for confirmation.
   page.on('dialog', (d) => void d.accept());
   const watch = watchPage(page);
@@ -236,4 +240,16 @@ export async function shownBalance(page, asset) {
   const free = await row.getByTestId('balance-free').textContent();
   const locked = await row.getByTestId('balance-locked').textContent();
   return { free: dec(free), locked: dec(locked) };
+}
+
+// Clicks order-submit and waits for the form's answer: the order-success text (matching `want`,
+// if given), or a failure naming the order-error the form shows instead.
+export async function submitOrder(page, want = /./) {
+  await page.getByTestId('order-submit').click();
+  const ok = page.getByTestId('order-success').filter({ hasText: want });
+  const bad = page.getByTestId('order-error');
+  await waitFor(async () => (await ok.count()) > 0 || (await bad.count()) > 0,
+    'the order form\'s answer', 10_000, 100);
+  if ((await ok.count()) === 0) assert.fail(`the order was refused: ${await bad.first().textContent()}`);
+  return (await ok.first().textContent()).trim();
 }

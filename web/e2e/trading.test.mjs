@@ -12,7 +12,7 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import {
   BASE_URL, SCREENSHOT_DIR, allowSignedOutMe, bestPrices, dec, deposit, floorTo, fmt, launch,
-  mul, newPage, pageApi, shownBalance, text, waitFor, waitForScreen,
+  mul, newPage, pageApi, shownBalance, submitOrder, text, waitFor, waitForScreen,
 } from './lib.mjs';
 
 const SYMBOL = 'BTCUSDT';
@@ -50,7 +50,8 @@ describe('trading screen', { concurrency: false }, () => {
     await page.locator(`[data-testid="market-row"][data-symbol="${SYMBOL}"]`).click();
     await waitFor(async () => (await text(page, 'ticker-symbol')).replace('/', '') === SYMBOL,
       `the ticker to show ${SYMBOL}`);
-    await page.getByTestId('demo-badge').waitFor({ state: 'visible' });
+    // The DEMO badge in the ticker header (the market list marks its rows too).
+    await page.locator('header').getByTestId('demo-badge').waitFor({ state: 'visible' });
     // The demo maker quotes both sides.
     await waitFor(() => bestPrices(page), 'both sides of the book', 30_000);
     await page.getByTestId('nav-login').first().waitFor({ state: 'visible' });
@@ -143,8 +144,7 @@ describe('trading screen', { concurrency: false }, () => {
     await page.getByTestId('order-type-LIMIT').click();
     await page.getByTestId('order-price').fill(fmt(restingPrice));
     await page.getByTestId('order-qty').fill(fmt(restingQty));
-    await page.getByTestId('order-submit').click();
-    const ok = await page.getByTestId('order-success').textContent({ timeout: 10_000 });
+    const ok = await submitOrder(page);
     const open = await pageApi(page, 'GET', '/api/v3/openOrders', { symbol: SYMBOL });
     assert.equal(open.length, 1, JSON.stringify(open));
     restingId = String(open[0].orderId);
@@ -199,9 +199,7 @@ describe('trading screen', { concurrency: false }, () => {
     await page.getByTestId('order-side-buy').click();
     await page.getByTestId('order-type-MARKET').click();
     await page.getByTestId('order-qty').fill(fmt(qty));
-    await page.getByTestId('order-submit').click();
-    const ok = await page.getByTestId('order-success').filter({ hasText: /FILLED/ })
-      .textContent({ timeout: 10_000 });
+    const ok = await submitOrder(page, /FILLED/);
     const orderId = /(\d+)/.exec(ok)?.[1];
     assert.ok(orderId, `order id in '${ok}'`);
     const fills = await waitFor(async () => {
