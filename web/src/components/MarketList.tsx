@@ -73,7 +73,7 @@ export function MarketList() {
                 <button type="button" className={`market-fav ${fav ? 'on' : ''}`} data-testid="market-fav"
                   aria-pressed={fav} title={fav ? 'Remove from favourites' : 'Add to favourites'}
                   onClick={(e) => { e.stopPropagation(); toggleFav(s.symbol); }}>{fav ? '★' : '☆'}</button>
-                {s.baseAsset}<span className="muted">/{s.quoteAsset}</span>
+                {s.baseAsset}<span className="muted market-quote">/{s.quoteAsset}</span>
                 {webConfig.demoSymbols.includes(s.symbol) && <span className="badge" data-testid="demo-badge">DEMO</span>}
               </span>
               <span className="num r" data-testid="market-last">{traded ? fmtGrouped(mini.close, priceDecimals) : '—'}</span>

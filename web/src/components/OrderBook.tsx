@@ -3,27 +3,19 @@
 // price grouping select (tickSize x1 .. x1000); a click on a row hands its price to the order
 // form (an ask suggests BUY, a bid SELL). The book itself is lib/orderbook.ts's local book kept
 // by lib/marketStream.ts; while it resyncs the panel says so instead of showing stale levels.
-import { useEffect, useMemo, useState } from 'react';
+import { useMemo, useState } from 'react';
 import { useApp } from '../state';
 import { symbolSteps, useMarketData } from '../lib/marketStream';
 import { groupLevels, groupingSteps, type GroupedLevel } from '../lib/orderbook';
 import { D, fmt, fmtGrouped } from '../lib/decimal';
 import './OrderBook.css';
 
-const ROWS_WIDE = 12;
-const ROWS_NARROW = 8;
-
-function useNarrow(): boolean {
-  const query = '(max-width: 700px)';
-  const [narrow, setNarrow] = useState(() => window.matchMedia(query).matches);
-  useEffect(() => {
-    const mq = window.matchMedia(query);
-    const on = () => setNarrow(mq.matches);
-    mq.addEventListener('change', on);
-    return () => mq.removeEventListener('change', on);
-  }, []);
-  return narrow;
-}
+/** Rows per side in the DOM: the panel's height clips them (asks from the top, bids from the
+ *  bottom), so every layout shows as many as fit without a half-empty panel. */
+const ROWS = 40;
+/** Depth bars are scaled to the cumulative quantity this many rows deep (about what a panel
+ *  shows), capped at full width below it. */
+const BAR_ROWS = 10;
 
 export function OrderBook() {
   const { symbol, symbolInfo, setMarketLink, pickPrice } = useApp();
@@ -32,18 +24,16 @@ export function OrderBook() {
   const steps = useMemo(() => groupingSteps(tickSize), [tickSize]);
   const [choice, setChoice] = useState<{ symbol: string; step: string } | null>(null);
   const step = choice && choice.symbol === symbol && steps.includes(choice.step) ? choice.step : steps[0]!;
-  const rows = useNarrow() ? ROWS_NARROW : ROWS_WIDE;
 
   const book = m.book;
   const { asks, bids, max } = useMemo(() => {
-    const a = groupLevels(book.asks, 'ask', step, rows);
-    const b = groupLevels(book.bids, 'bid', step, rows);
-    const la = a[a.length - 1]?.cumulative ?? D(0);
-    const lb = b[b.length - 1]?.cumulative ?? D(0);
+    const a = groupLevels(book.asks, 'ask', step, ROWS);
+    const b = groupLevels(book.bids, 'bid', step, ROWS);
+    const la = a[Math.min(a.length, BAR_ROWS) - 1]?.cumulative ?? D(0);
+    const lb = b[Math.min(b.length, BAR_ROWS) - 1]?.cumulative ?? D(0);
     return { asks: a, bids: b, max: la.gt(lb) ? la : lb };
-    // bookVersion changes whenever the (mutable) book did.
-    // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [book, m.bookVersion, step, rows]);
+    // m.bookVersion changes whenever the (mutable) book did.
+  }, [book, m.bookVersion, step]);
 
   const bestBid = book.bids[0];
   const bestAsk = book.asks[0];
@@ -54,7 +44,7 @@ export function OrderBook() {
 
   const row = (l: GroupedLevel, side: 'ask' | 'bid') => {
     const price = fmt(l.price, priceDecimals);
-    const width = max.isZero() ? 0 : l.cumulative.div(max).mul(100).toNumber();
+    const width = max.isZero() ? 0 : Math.min(100, l.cumulative.div(max).mul(100).toNumber());
     return (
       <div key={price} className={`book-row ${side}`} data-testid={side === 'ask' ? 'book-ask' : 'book-bid'}
         data-price={price} data-qty={fmt(l.qty, qtyDecimals)} role="button" tabIndex={0}
