@@ -17,9 +17,12 @@
 // exits 0. Exits 1 on bad arguments or a setup failure, 2 when the exchange stays unreachable
 // for --start-timeout-s at start. Refuses any URL that is not loopback: it is a local demo.
 //
-// Rate limits: the browser user shares the bots' IP (127.0.0.1), so the bots spend at most a
-// quarter of the announced request-weight limit and of the per-account 10-second order limit,
-// pace their orders to half of the per-account day limit, and obey Retry-After on 429/418.
+// Rate limits (read from exchangeInfo): the browser user shares the bots' IP (127.0.0.1), so the
+// bots spend at most a quarter of the request-weight limit and of the per-account 10-second
+// order limit, pace each account's orders to half of its day limit on average (the day count is
+// per account, so no other user shares it; pacing keeps a day-long run from hitting it), back
+// off to a third of their pace while the IP as a whole is past half its weight, and obey
+// Retry-After on 429/418. The shares are `limits` in markets.json.
 
 import { randomBytes } from 'node:crypto';
 import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
@@ -27,7 +30,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import { Client, sleep } from './lib/client.mjs';
+import { Client } from './lib/client.mjs';
 import { SlidingWindow, TokenBucket, retryDelayMs } from './lib/budget.mjs';
 import { format, decimalsOf, parse, toNumber, toSteps } from './lib/decimal.mjs';
 import {
@@ -125,6 +128,17 @@ function logThrottled(key, line) {
 
 class Fatal extends Error {}
 
+// A network error in a few words: "ECONNREFUSED", "TimeoutError", ...
+const errText = (e) => e?.cause?.code ?? e?.cause?.message ?? e?.name ?? String(e);
+
+// Set by SIGTERM/SIGINT; every wait checks it, so a stop is never held up by a back-off.
+const run = { stopping: false, wake: () => {} };
+const nap = (ms) => new Promise((resolve) => {
+  if (run.stopping) return resolve();
+  const t = setTimeout(resolve, ms);
+  run.wake = () => { clearTimeout(t); resolve(); };
+});
+
 // ---------------------------------------------------------------------------------------------
 // State file: the bot accounts' credentials, mode 0600, written atomically.
 
@@ -177,13 +191,14 @@ async function waitReachable(client, timeoutS) {
       if (r.status === 200) return;
       why = `HTTP ${r.status}`;
     } catch (e) {
-      why = e.cause?.code ?? e.name ?? String(e);
+      why = errText(e);
     }
     if (Date.now() >= deadline) {
       throw new Fatal(`exchange at ${client.baseUrl} unreachable for ${timeoutS} s (${why}); giving up`);
     }
+    if (run.stopping) return;
     if (attempt % 5 === 0) log(`waiting for the exchange at ${client.baseUrl} (${why})`);
-    await sleep(Math.min(retryDelayMs(null, attempt, { baseMs: 250, capMs: 5000 }),
+    await nap(Math.min(retryDelayMs(null, attempt, { baseMs: 250, capMs: 5000 }),
       Math.max(0, deadline - Date.now())));
   }
 }
@@ -195,11 +210,11 @@ async function must(client, what, method, path, opts, okCodes = []) {
     try {
       r = await client.request(method, path, opts);
     } catch (e) {
-      r = { status: 0, text: e.cause?.code ?? e.name };
+      r = { status: 0, text: errText(e) };
     }
     if (r.status === 200 || (r.json && okCodes.includes(r.json.code))) return r;
-    if ((r.status === 0 || r.status >= 500 || r.status === 429) && attempt < 8) {
-      await sleep(retryDelayMs(r.headers?.get?.('retry-after'), attempt));
+    if ((r.status === 0 || r.status >= 500 || r.status === 429) && attempt < 8 && !run.stopping) {
+      await nap(retryDelayMs(r.headers?.get?.('retry-after'), attempt));
       continue;
     }
     throw new Fatal(`${what}: HTTP ${r.status} ${String(r.text).slice(0, 200)}`);
@@ -270,26 +285,20 @@ async function main() {
   }
   const adminUrl = args['admin-url'].replace(/\/+$/, '');
 
-  let stopping = false;
-  let wake = () => {};
   const stop = (sig) => {
-    if (!stopping) log(`${sig}: stopping`);
-    stopping = true;
-    wake();
+    if (!run.stopping) log(`${sig}: stopping`);
+    run.stopping = true;
+    run.wake();
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
-  const nap = (ms) => new Promise((resolve) => {
-    if (stopping) return resolve();
-    const t = setTimeout(resolve, ms);
-    wake = () => { clearTimeout(t); resolve(); };
-  });
   if (args.runSeconds > 0) setTimeout(() => stop('run time over'), args.runSeconds * 1000).unref();
 
-  const client = new Client({ baseUrl: args['base-url'], weightPerMinute: 1500, log });
+  const client = new Client({ baseUrl: args['base-url'], weightPerMinute: 1500, log,
+    shouldStop: () => run.stopping });
   log(`starting: ${args.symbols.join(',')} on ${client.baseUrl}, seed ${args.seed}`);
   await waitReachable(client, args.startTimeoutS);
-  if (stopping) return;
+  if (run.stopping) return;
 
   // Symbols, filters and the announced limits.
   const info = await must(client, 'exchangeInfo', 'GET', '/api/v3/exchangeInfo',
@@ -299,9 +308,14 @@ async function main() {
   const weightLimit = limitOf('REQUEST_WEIGHT', 'MINUTE', 1) ?? 6000;
   const orders10s = limitOf('ORDERS', 'SECOND', 10) ?? 100;
   const ordersDay = limitOf('ORDERS', 'DAY', 1) ?? 200000;
-  client.weight.limit = Math.max(60, Math.floor(weightLimit / 4));
-  const orderWindow = Math.max(2, Math.floor(orders10s / 4));
-  const orderRate = Math.max(0.05, ordersDay / 2 / 86400);
+  const share = (key, def) => {
+    const v = config.limits?.[key] ?? def;
+    if (!(v > 0 && v <= 1)) throw new Fatal(`limits.${key} in ${args.config} must be in (0, 1]`);
+    return v;
+  };
+  client.weight.limit = Math.max(60, Math.floor(weightLimit * share('weightShare', 0.25)));
+  const orderWindow = Math.max(2, Math.floor(orders10s * share('orderShare10s', 0.25)));
+  const orderRate = Math.max(0.05, (ordersDay * share('orderShareDay', 0.5)) / 86400);
   log(`limits: weight ${weightLimit}/min per IP (using <= ${client.weight.limit}), orders ` +
     `${orders10s}/10 s and ${ordersDay}/day per account (using <= ${orderWindow}/10 s, ` +
     `${orderRate.toFixed(2)}/s on average)`);
@@ -401,8 +415,15 @@ async function main() {
   let takerBal = await fetchBalances(client, taker);
   let nextMakerBalAt = Date.now() + kAccountRefreshMs;
   let nextTakerBalAt = Date.now() + kAccountRefreshMs / 2;
-  const fundTarget = (role, asset) => parse(config.funding?.[role]?.[asset] ?? '0');
   const total = (bal, asset) => (bal?.[asset]?.free ?? 0n) + (bal?.[asset]?.locked ?? 0n);
+  // Inventory targets: the holdings at start (after the top-up), so the skew is neutral at
+  // start whatever earlier runs or manual deposits left, and corrects the drift of this run.
+  const targets = { maker: {}, taker: {} };
+  for (const a of assets) {
+    targets.maker[a] = total(makerBal, a);
+    targets.taker[a] = total(takerBal, a);
+  }
+  const fundTarget = (role, asset) => targets[role][asset] ?? 0n;
 
   // One maker cycle for one symbol: read its live orders, diff against the ladder, send.
   async function makerCycle(m) {
@@ -426,10 +447,13 @@ async function main() {
       .sort((a, b) => (a.price < b.price ? -dir : a.price > b.price ? dir : 0)).map((o) => o.qty);
     m.bidQtys = byPrice('BUY', -1);
     m.askQtys = byPrice('SELL', 1);
-    const { actions } = diffOrders(desired, live, makerCfg.qtyTolerance ?? 0.34);
+    const { actions } = diffOrders(desired, live, makerCfg.qtyTolerance ?? 0.5);
     m.mayHaveOrders = live.length > 0;
-    for (const a of withinBudget(actions, orderRoom('maker'))) {
-      if (stopping) return;
+    // A fair share per cycle, so that one symbol cannot take the whole budget (at start every
+    // ladder is built a few inner levels at a time, all symbols together).
+    const share = Math.max(2, Math.ceil(orderWindow / markets.length));
+    for (const a of withinBudget(actions, Math.min(share, orderRoom('maker')))) {
+      if (run.stopping) return;
       if (a.type === 'cancel') {
         const c = await client.request('DELETE', '/api/v3/order',
           { signed: maker, params: { symbol: m.name, orderId: a.order.orderId } });
@@ -500,7 +524,7 @@ async function main() {
   let nextStatsAt = last + kStatsEveryMs;
   let statsFrom = { at: last, requests: 0, weight: 0 };
   let rr = 0;
-  while (!stopping) {
+  while (!run.stopping) {
     const tickStart = Date.now();
     const dt = (tickStart - last) / 1000;
     last = tickStart;
@@ -515,10 +539,10 @@ async function main() {
       }
       await makerCycle(markets[rr++ % markets.length]);
       for (const m of markets) {
-        if (!stopping && Date.now() >= m.nextTakerAt && m.center !== null) await takerOrder(m);
+        if (!run.stopping && Date.now() >= m.nextTakerAt && m.center !== null) await takerOrder(m);
       }
     } catch (e) {
-      logThrottled('net', `request failed: ${e.cause?.code ?? e.name ?? e}; retrying`);
+      logThrottled('net', `request failed: ${errText(e)}; retrying`);
       await nap(1000);
     }
     const t = Date.now();
@@ -556,7 +580,7 @@ async function main() {
       else if (r.json?.code !== -2011) { left += 1; log(`${m.name}: cancel-all refused: HTTP ${r.status} ${r.text.slice(0, 120)}`); }
     } catch (e) {
       left += 1;
-      log(`${m.name}: cancel-all failed: ${e.cause?.code ?? e.name}`);
+      log(`${m.name}: cancel-all failed: ${errText(e)}`);
     }
   }
   const totals = markets.map((m) => `${m.name}=${stats.tradesTotal[m.name]}`).join(' ');
@@ -565,6 +589,10 @@ async function main() {
 }
 
 main().then(() => process.exit(0), (e) => {
+  if (run.stopping) {
+    log(`stopped during start-up (${e.message})`);
+    process.exit(0);
+  }
   if (e instanceof Fatal) {
     console.error(`demo-market: ${e.message}`);
     process.exit(/unreachable/.test(e.message) ? 2 : 1);

@@ -34,7 +34,10 @@ export function requestWeight(method, path, params = {}) {
 export class Client {
   // baseUrl: the public API; weightPerMinute: this process's own budget (a quarter of the
   // IP's limit); log: (line) => void; timeoutMs per request.
-  constructor({ baseUrl, weightPerMinute = 1500, timeoutMs = 5000, log = () => {} }) {
+  // shouldStop: () => bool; a wait for budget ends with an error once it returns true.
+  constructor({ baseUrl, weightPerMinute = 1500, timeoutMs = 5000, log = () => {},
+    shouldStop = () => false }) {
+    this.shouldStop = shouldStop;
     this.baseUrl = baseUrl.replace(/\/+$/, '');
     this.weight = new SlidingWindow(60000, weightPerMinute);
     this.timeoutMs = timeoutMs;
@@ -100,7 +103,7 @@ export class Client {
       const now = Date.now();
       const wait = Math.max(this.pausedUntil - now, this.weight.waitFor(weight, now));
       if (wait <= 0) return;
-      if (noWait) throw new Error('rate budget exhausted');
+      if (noWait || this.shouldStop()) throw new Error('rate budget exhausted');
       await sleep(Math.min(wait, 1000));
     }
   }
