@@ -358,8 +358,11 @@ async function main() {
     m.anchor = toNumber(parse(anchorText));
     m.walk = new OuWalk({ anchor: m.anchor, theta: Math.LN2 / (walkCfg.halfLifeS ?? 900),
       sigma: walkCfg.sigmaPerSqrtS ?? 0.0001, rng });
+    // The grid is sized from the reference price, not the anchor, so that it stays the same
+    // from one start to the next and a restart does not move every quote.
     const tick = toNumber(m.f.tickSize);
-    const ticksFor = (bps) => BigInt(Math.max(1, Math.round((m.anchor * bps) / 10000 / tick)));
+    const gridRef = toNumber(parse(m.cfg.referencePrice));
+    const ticksFor = (bps) => BigInt(Math.max(1, Math.round((gridRef * bps) / 10000 / tick)));
     m.spacingTicks = ticksFor(m.cfg.spacingBps ?? 3);
     m.halfSpreadTicks = ticksFor(m.cfg.halfSpreadBps ?? 2);
     m.baseQty = parse(m.cfg.baseQty);
@@ -370,7 +373,7 @@ async function main() {
     m.nextTakerAt = Date.now() + nextDelayMs(rng, config.taker?.meanIntervalMs ?? 2400);
     m.pd = decimalsOf(m.f.tickSize);
     m.qd = decimalsOf(m.f.stepSize);
-    log(`${m.name}: anchor ${anchorText} (${last ? 'last trade' : 'reference price'}), ` +
+    log(`${m.name}: anchor ${format(parse(anchorText), m.pd)} (${last ? 'last trade' : 'reference price'}), ` +
       `grid ${m.spacingTicks} ticks, best quote ${m.halfSpreadTicks} ticks from the centre`);
   }
 
