@@ -26,6 +26,11 @@ function avgPrice(o: Order, decimals: number): string {
   return D(o.cummulativeQuoteQty).div(z).toFixed(decimals, 1 /* down */);
 }
 const isZero = (s: string) => D(s).isZero();
+/** `v` with `decimals` places, or more if it has more significant ones: exact, never cut. */
+function exactAt(v: string, decimals: number): string {
+  const d = D(v);
+  return d.toFixed(Math.max(decimals, d.decimalPlaces()));
+}
 /** Decimals as the server wrote them ("1.50000000" -> 8), so a sum keeps the same scale. */
 const decimalsOf = (s: string) => (s.includes('.') ? s.length - s.indexOf('.') - 1 : 0);
 
@@ -35,11 +40,16 @@ export function BottomTabs() {
   const [tab, setTab] = useState<Tab>('open');
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState<Set<number | 'all'>>(new Set());
-  const priceDecimals = (sym: string) => {
+  // Decimals of a symbol's tick and step (prices and quantities shown at them, never cut).
+  const decimals = (sym: string, filter: 'PRICE_FILTER' | 'LOT_SIZE') => {
     const info = exchangeInfo?.symbols.find((s) => s.symbol === sym);
-    const pf = info?.filters.find((f) => f.filterType === 'PRICE_FILTER') as { tickSize?: string } | undefined;
-    return pf?.tickSize && !isZero(pf.tickSize) ? Math.max(0, D(pf.tickSize).decimalPlaces()) : (info?.quotePrecision ?? 8);
+    const f = info?.filters.find((x) => x.filterType === filter) as { tickSize?: string; stepSize?: string } | undefined;
+    const step = filter === 'PRICE_FILTER' ? f?.tickSize : f?.stepSize;
+    if (step && !isZero(step)) return Math.max(0, D(step).decimalPlaces());
+    return (filter === 'PRICE_FILTER' ? info?.quotePrecision : info?.baseAssetPrecision) ?? 8;
   };
+  const px = (sym: string, v: string) => exactAt(v, decimals(sym, 'PRICE_FILTER'));
+  const qty = (sym: string, v: string) => exactAt(v, decimals(sym, 'LOT_SIZE'));
 
   const orders = user.orders.filter((o) => o.symbol === symbol);
   const trades = user.trades.filter((t) => t.symbol === symbol);
@@ -104,10 +114,10 @@ export function BottomTabs() {
               <td>{o.symbol}</td>
               <td>{typeLabel(o.type)}</td>
               <td className={o.side === 'BUY' ? 'buy' : 'sell'}>{o.side}</td>
-              <td className="r num">{o.type === 'MARKET' ? 'Market' : o.price}</td>
-              <td className="r num">{o.origQty}</td>
-              <td className="r num">{o.executedQty}</td>
-              <td className="r num">{isZero(o.stopPrice || '0') ? '—' : o.stopPrice}</td>
+              <td className="r num">{o.type === 'MARKET' ? 'Market' : px(o.symbol, o.price)}</td>
+              <td className="r num">{qty(o.symbol, o.origQty)}</td>
+              <td className="r num">{qty(o.symbol, o.executedQty)}</td>
+              <td className="r num">{isZero(o.stopPrice || '0') ? '—' : px(o.symbol, o.stopPrice)}</td>
               <td className="r"><button className="btn btn-small" data-testid="cancel-order" disabled={busy.has(o.orderId)} onClick={() => void cancel(o)}>Cancel</button></td>
             </tr>
           ))}
@@ -129,10 +139,10 @@ export function BottomTabs() {
               <td>{time(o.time)}</td>
               <td>{typeLabel(o.type)}</td>
               <td className={o.side === 'BUY' ? 'buy' : 'sell'}>{o.side}</td>
-              <td className="r num">{o.type === 'MARKET' ? 'Market' : o.price}</td>
-              <td className="r num">{avgPrice(o, priceDecimals(o.symbol))}</td>
-              <td className="r num">{o.origQty}</td>
-              <td className="r num">{o.executedQty}</td>
+              <td className="r num">{o.type === 'MARKET' ? 'Market' : px(o.symbol, o.price)}</td>
+              <td className="r num">{avgPrice(o, decimals(o.symbol, 'PRICE_FILTER'))}</td>
+              <td className="r num">{qty(o.symbol, o.origQty)}</td>
+              <td className="r num">{qty(o.symbol, o.executedQty)}</td>
               <td className="r num">{o.cummulativeQuoteQty}</td>
               <td>{o.status}</td>
             </tr>
@@ -154,8 +164,8 @@ export function BottomTabs() {
             <tr key={t.id} data-testid="trade-history-row" data-trade-id={t.id} data-order-id={t.orderId}>
               <td>{time(t.time)}</td>
               <td className={t.isBuyer ? 'buy' : 'sell'}>{t.isBuyer ? 'BUY' : 'SELL'}</td>
-              <td className="r num">{t.price}</td>
-              <td className="r num">{t.qty}</td>
+              <td className="r num">{px(t.symbol, t.price)}</td>
+              <td className="r num">{qty(t.symbol, t.qty)}</td>
               <td className="r num">{t.quoteQty}</td>
               <td className="r num">{t.commission} {t.commissionAsset}</td>
               <td>{t.isMaker ? 'Maker' : 'Taker'}</td>

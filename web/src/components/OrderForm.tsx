@@ -6,7 +6,7 @@ import { useEffect, useMemo, useRef, useState } from 'react';
 import { useApp } from '../state';
 import { useUserData } from '../user';
 import { ApiError, get, post } from '../lib/api';
-import { parseDec } from '../lib/decimal';
+import { parseDec, trimZeros } from '../lib/decimal';
 import { roundPrice, roundQty, roundQuote, symbolFilters } from '../lib/filters';
 import {
   buildOrder, emptyInput, fieldErrors, percentFill, qtyFromTotal, totalOf, type FormField, type FormInput, type FormType,
@@ -213,7 +213,7 @@ export function OrderForm() {
         {input.type === 'STOP_LOSS_LIMIT' && priceField('stopPrice', 'order-stop-price', 'Stop')}
         {(input.type === 'LIMIT' || input.type === 'STOP_LOSS_LIMIT') && priceField('price', 'order-price', input.type === 'LIMIT' ? 'Price' : 'Limit')}
         {input.type === 'MARKET' && (
-          <div className="of-field of-market-price"><span className="of-label">Price</span><span className="muted">Market price{lastPrice ? ` (last ${lastPrice})` : ''}</span></div>
+          <div className="of-field of-market-price"><span className="of-label">Price</span><span className="muted">Market price{lastPrice ? ` (last ${trimZeros(lastPrice)})` : ''}</span></div>
         )}
         {input.type === 'OCO' && (
           <>
