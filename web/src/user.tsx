@@ -42,6 +42,8 @@ export function UserDataProvider(props: { children: ReactNode }) {
   const generation = useRef(0);
   const streamOpen = useRef(false);
   const retryTimer = useRef<ReturnType<typeof setTimeout> | null>(null);
+  const lastProbe = useRef(0);
+  const closesSinceOpen = useRef(0);
   const signedIn = !!me;
 
   const resync = useCallback(async () => {
@@ -89,6 +91,7 @@ export function UserDataProvider(props: { children: ReactNode }) {
     const stream = new UserStream(wsUrl('/api/v1/web/userStream'), {
       onOpen: () => {
         streamOpen.current = true;
+        closesSinceOpen.current = 0;
         setUserLink('connecting');
         void resync();
       },
@@ -99,6 +102,16 @@ export function UserDataProvider(props: { children: ReactNode }) {
       onClose: () => {
         streamOpen.current = false;
         setUserLink('reconnecting');
+        // The gateway also closes the stream when the session ends (logout elsewhere, expiry):
+        // once a reconnect failed too, ask (at most every 10 s), so the page signs out instead
+        // of retrying forever. Not on the first close: a logout here closes it as well.
+        const now = Date.now();
+        if (++closesSinceOpen.current >= 2 && now - lastProbe.current >= 10_000) {
+          lastProbe.current = now;
+          get('/api/v1/me').catch((e: unknown) => {
+            if (e instanceof ApiError && e.status === 401) setMe(null);
+          });
+        }
       },
     });
     stream.start();
@@ -109,7 +122,7 @@ export function UserDataProvider(props: { children: ReactNode }) {
       if (retryTimer.current) clearTimeout(retryTimer.current);
       retryTimer.current = null;
     };
-  }, [signedIn, resync, setUserLink]);
+  }, [signedIn, resync, setUserLink, setMe]);
 
   // A REST load at sign-in and on every symbol change (history and trades are per symbol),
   // whether or not the stream is up.
