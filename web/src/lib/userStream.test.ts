@@ -1,5 +1,5 @@
 // Applying the user stream's events to the account state, and resync on top of a snapshot.
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { applyEvent, backoffMs, emptyUserState, stateFromSnapshot, type ExecutionReport, type UserState } from './userStream';
 
 const report = (o: Partial<ExecutionReport>): ExecutionReport => ({
@@ -61,5 +61,58 @@ describe('backoff', () => {
     expect(backoffMs(3, () => 0)).toBe(2000);
     expect(backoffMs(30, () => 0.999)).toBeLessThanOrEqual(10_000);
     expect(backoffMs(30, () => 0)).toBe(5000);
+  });
+});
+
+describe('UserStream connection', () => {
+  // A stand-in for the browser's WebSocket: records instances, lets the test open/close them.
+  class FakeSocket {
+    static all: FakeSocket[] = [];
+    onopen: (() => void) | null = null;
+    onmessage: ((m: { data: unknown }) => void) | null = null;
+    onclose: (() => void) | null = null;
+    onerror: (() => void) | null = null;
+    closed = false;
+    constructor(readonly url: string) {
+      FakeSocket.all.push(this);
+    }
+    close() {
+      this.closed = true;
+    }
+  }
+
+  it('reports open, events and closes, reconnects with back-off, stops for good', async () => {
+    const { UserStream } = await import('./userStream');
+    vi.useFakeTimers();
+    vi.stubGlobal('WebSocket', FakeSocket);
+    FakeSocket.all = [];
+    const log: string[] = [];
+    const s = new UserStream('ws://x/api/v1/web/userStream', {
+      onOpen: () => log.push('open'),
+      onEvent: (e) => log.push(`event ${e.e}`),
+      onClose: (ms) => log.push(`close ${ms > 0 && ms <= 500 ? 'soon' : ms}`),
+    });
+    s.start();
+    expect(FakeSocket.all).toHaveLength(1);
+    const a = FakeSocket.all[0]!;
+    a.onopen?.();
+    a.onmessage?.({ data: '{"e":"outboundAccountPosition","E":1,"u":1,"B":[]}' });
+    a.onmessage?.({ data: 'not json' });
+    a.onmessage?.({ data: '{"no":"type"}' });
+    a.onclose?.();
+    expect(log).toEqual(['open', 'event outboundAccountPosition', 'close soon']);
+    vi.advanceTimersByTime(500);
+    expect(FakeSocket.all).toHaveLength(2); // reconnected
+    FakeSocket.all[1]!.onclose?.(); // the reconnect failed: a longer wait
+    vi.advanceTimersByTime(499);
+    expect(FakeSocket.all).toHaveLength(2);
+    vi.advanceTimersByTime(501);
+    expect(FakeSocket.all).toHaveLength(3);
+    s.stop();
+    expect(FakeSocket.all[2]!.closed).toBe(true);
+    vi.advanceTimersByTime(60_000);
+    expect(FakeSocket.all).toHaveLength(3); // no reconnect after stop
+    vi.unstubAllGlobals();
+    vi.useRealTimers();
   });
 });
