@@ -234,6 +234,7 @@ test('the bots set up, quote, trade, and clean up against a fake exchange', asyn
     const config = JSON.parse(readFileSync(join(here, '..', 'markets.json'), 'utf8'));
     config.taker.meanIntervalMs = 300; // many market orders in a short run
     config.taker.sweepProb = 0.3;
+    config.limits.orderShare10s = 0.6; // room to refresh quotes within a 4-second run
     writeFileSync(join(dir, 'config.json'), JSON.stringify(config));
     const args = ['--base-url', url, '--admin-url', url, '--admin-token-file', join(dir, 'admin-token'),
       '--state-file', join(dir, 'demo', 'bots.json'), '--symbols', 'BTCUSDT,ETHBTC',
@@ -255,7 +256,8 @@ test('the bots set up, quote, trade, and clean up against a fake exchange', asyn
     assert.deepEqual(st.errors.filter((e) => !/-2011/.test(e)), [], 'no refused request');
     assert.ok(st.limitOrders >= 20, `maker quoted (${st.limitOrders} limit orders)`);
     assert.ok(st.marketOrders >= 3 && st.fills >= 3, `taker traded (${st.marketOrders} orders, ${st.fills} fills)`);
-    assert.ok(st.replaces >= 1, 'taken quotes are refreshed with cancelReplace');
+    assert.ok(st.replaces >= 1, `taken quotes are refreshed with cancelReplace (${st.replaces})`);
+    assert.ok(st.limitOrders <= 60, `at most the 10-second share of 100 orders (${st.limitOrders})`);
     assert.equal(st.orders.length, 0, 'no open order left after the stop');
     assert.match(first.out, /trades BTCUSDT=\d+ ETHBTC=\d+/);
 
