@@ -27,8 +27,9 @@ die() {
 }
 
 check_node() {
-  command -v node >/dev/null && command -v npm >/dev/null ||
+  if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
     die "node and npm are needed (Node.js >= 20.19: Vite 7's minimum)"
+  fi
   local v
   v="$(node -p 'process.versions.node')"
   node -e 'const [a,b]=process.versions.node.split(".").map(Number);
