@@ -10,7 +10,7 @@
 //   SPOTEX_SCREENSHOT_DIR     where the screenshots go [<repo>/build/web-screenshots]
 
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { appendFileSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
@@ -252,4 +252,19 @@ export async function submitOrder(page, want = /./) {
     'the order form\'s answer', 10_000, 100);
   if ((await ok.count()) === 0) assert.fail(`the order was refused: ${await bad.first().textContent()}`);
   return (await ok.first().textContent()).trim();
+}
+
+// Records secrets the tests created or saw (passwords, API secrets, session cookies) in
+// $SPOTEX_VAR/test-secrets.txt: run.sh then fails if any of them is in a log
+// (tests/e2e/check_secrets.sh, docs/logging.md).
+export function noteSecret(...secrets) {
+  if (!SPOTEX_VAR) return;
+  const lines = secrets.filter((x) => typeof x === 'string' && x !== '' && !/[\r\n]/.test(x));
+  if (lines.length) appendFileSync(path.join(SPOTEX_VAR, 'test-secrets.txt'), `${lines.join('\n')}\n`);
+}
+
+// The session cookie's value (the session token), noted as a secret.
+export async function noteSessionCookie(page) {
+  const c = (await page.context().cookies()).find((x) => x.name === 'spotex_session');
+  if (c?.value) noteSecret(c.value);
 }

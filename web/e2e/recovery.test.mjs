@@ -20,7 +20,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import {
   REPO_ROOT, SPOTEX_VAR, allowSignedOutMe, dec, demoUsers, deposit, launch, newPage,
-  pageApi, shownBalance, sleep, text, waitFor, waitForScreen,
+  noteSessionCookie, pageApi, shownBalance, sleep, text, waitFor, waitForScreen,
 } from './lib.mjs';
 
 // The pid of a running gateway replica, checked to be spotex-gateway (never a recycled pid).
@@ -78,6 +78,7 @@ describe('recovery', { concurrency: false }, () => {
     await page.getByTestId('auth-submit').click();
     await waitFor(async () => (await text(page, 'user-email')) === user.email, 'signed in');
     signedOut.active = false;
+    await noteSessionCookie(page);
     ({ userId } = await pageApi(page, 'GET', '/api/v1/me'));
     await waitForScreen(page);
     await page.getByTestId('tab-balances').click();

@@ -9,7 +9,9 @@
 # The tests get SPOTEX_BASE_URL (HAProxy's public port), SPOTEX_GATEWAY_DIRECT_URL (replica 1,
 # for the admin deposits HAProxy refuses), SPOTEX_VAR and the SPOTEX_* ports (to restart the
 # replicas with stack.sh), and SPOTEX_SCREENSHOT_DIR, where the screenshots go
-# [<repo>/build/web-screenshots]: trading-1280x800.png and trading-390.png.
+# [<repo>/build/web-screenshots]: trading-1280x800.png and trading-390.png. Afterwards no secret
+# of the run (the stack's, the demo users' and bots', and the passwords, API secrets and session
+# cookies the tests saw) may be in any log (tests/e2e/check_secrets.sh).
 #
 # Usage: web/e2e/run.sh [node --test options, e.g. --test-name-pattern=limit]
 # Environment: SPOTEX_BIN_DIR [<repo>/build/release/bin], SPOTEX_WEB_ROOT (an already built
@@ -113,6 +115,20 @@ main() {
     [ "$rc" -eq 0 ] || failed+=("$file")
   done
   ((${#failed[@]} == 0)) || fail "failed: ${failed[*]}"
+
+  # No secret of the run is in any log (docs/logging.md): the stack's, the demo users', those the
+  # tests saw (passwords, API secrets, session cookies: test-secrets.txt) and the demo bots'
+  # passwords and API secrets (their state file).
+  node -e '
+    const seen = [];
+    const walk = (v, k) => {
+      if (typeof v === "string" && /password|secret|token/i.test(k)) seen.push(v);
+      else if (v && typeof v === "object") for (const [kk, vv] of Object.entries(v)) walk(vv, kk);
+    };
+    walk(JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")), "");
+    if (seen.length) console.log(seen.join("\n"));' "$SPOTEX_VAR/demo/bots.json" \
+    >>"$SPOTEX_VAR/test-secrets.txt" || fail "cannot read the demo bots' state file"
+  "$REPO_ROOT/tests/e2e/check_secrets.sh" "$SPOTEX_VAR" || fail "a secret was logged (docs/logging.md)"
   # The stack survived the tests (the replicas were restarted, the bots kept going).
   "$STACK" status >/dev/null || {
     "$STACK" status >&2 || true

@@ -13,7 +13,8 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import {
   BASE_URL, SCREENSHOT_DIR, allowSignedOutMe, bestPrices, dec, deposit, floorTo, fmt, launch,
-  mul, newPage, pageApi, shownBalance, submitOrder, text, waitFor, waitForScreen,
+  mul, newPage, noteSecret, noteSessionCookie, pageApi, shownBalance, submitOrder, text, waitFor,
+  waitForScreen,
 } from './lib.mjs';
 
 const SYMBOL = 'BTCUSDT';
@@ -68,8 +69,10 @@ describe('trading screen', { concurrency: false }, () => {
     await page.getByTestId('auth-submit').click();
     await waitFor(async () => (await text(page, 'user-email')) === EMAIL, 'signed in after sign-up');
     signedOut.active = false;
+    noteSecret(PASSWORD);
     const cookie = (await page.context().cookies()).find((c) => c.name === 'spotex_session');
     assert.ok(cookie, 'the session cookie');
+    noteSecret(cookie.value);
     assert.equal(cookie.httpOnly, true);
     assert.equal(cookie.sameSite, 'Strict');
     assert.equal(cookie.path, '/');
@@ -85,6 +88,7 @@ describe('trading screen', { concurrency: false }, () => {
     await page.getByTestId('auth-password').fill(PASSWORD);
     await page.getByTestId('auth-submit').click();
     await waitFor(async () => (await text(page, 'user-email')) === EMAIL, 'signed in after log-in');
+    await noteSessionCookie(page);
     const me = await pageApi(page, 'GET', '/api/v1/me');
     assert.equal(me.email, EMAIL);
     userId = me.userId;
@@ -99,6 +103,7 @@ describe('trading screen', { concurrency: false }, () => {
     await page.getByTestId('apikey-create').click();
     const secret = (await page.getByTestId('apikey-secret').textContent({ timeout: 10_000 })).trim();
     assert.match(secret, /^[A-Za-z0-9]{64}$/);
+    noteSecret(secret);
     const keys = await pageApi(page, 'GET', '/api/v1/apiKeys');
     assert.equal(keys.length, 1);
     assert.deepEqual([...keys[0].permissions].sort(), ['READ', 'TRADE']);
