@@ -40,8 +40,7 @@ TEST_F(GatewayAuthTest, SessionCookieNeedsTheCsrfHeaderAndTheSameOrigin) {
   for (const char* origin : {"http://evil.test", "http://exchange.test:8081", "null",
                              "http://exchange.test:8080.evil.test"}) {
     SCOPED_TRACE(origin);
-    EXPECT_AUTH_ERROR(call({{"X-Spotex-CSRF", "1"}, {"Origin", origin}}),
-                      ae::kApiKeyFormatInvalid);
+    EXPECT_AUTH_ERROR(call({{"X-Spotex-CSRF", "1"}, {"Origin", origin}}), ae::kApiKeyFormatInvalid);
   }
   // Logged out: refused like a Bearer session.
   ASSERT_TRUE(sessions_.Delete(*token));

@@ -120,8 +120,7 @@ class WebTest : public ::testing::Test {
                                     const std::string& headers = {}) {
     http::testing::TestClient client;
     EXPECT_TRUE(client.Connect(server_->port()));
-    EXPECT_TRUE(client.Send(method + " " + target + " HTTP/1.1\r\nHost: t\r\n" + headers +
-                            "\r\n"));
+    EXPECT_TRUE(client.Send(method + " " + target + " HTTP/1.1\r\nHost: t\r\n" + headers + "\r\n"));
     auto r = client.ReadResponse(http::testing::TestClient::kDefaultDeadline, method == "HEAD");
     EXPECT_TRUE(r.has_value()) << target;
     return r.value_or(http::testing::ParsedResponse{});
@@ -146,13 +145,14 @@ class WebTest : public ::testing::Test {
   std::unique_ptr<Ws> Open(const std::string& origin, const std::string& cookie) {
     auto c = std::make_unique<Ws>();
     beast::error_code ec;
-    c->ws.next_layer().connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"),
-                                             server_->port()), ec);
+    c->ws.next_layer().connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), server_->port()),
+                               ec);
     EXPECT_FALSE(ec);
-    c->ws.set_option(websocket::stream_base::decorator([origin, cookie](websocket::request_type& r) {
-      if (!origin.empty()) r.set(beast::http::field::origin, origin);
-      if (!cookie.empty()) r.set(beast::http::field::cookie, cookie);
-    }));
+    c->ws.set_option(
+        websocket::stream_base::decorator([origin, cookie](websocket::request_type& r) {
+          if (!origin.empty()) r.set(beast::http::field::origin, origin);
+          if (!cookie.empty()) r.set(beast::http::field::cookie, cookie);
+        }));
     websocket::response_type response;
     c->ws.handshake(response, "127.0.0.1:" + std::to_string(server_->port()),
                     std::string(kUserStreamPath), ec);

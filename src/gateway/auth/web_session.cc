@@ -31,8 +31,7 @@ constexpr std::string_view kBearer = "bearer ";
 
 }  // namespace
 
-std::optional<std::string_view> FindHeader(const http::HeaderList& headers,
-                                           std::string_view name) {
+std::optional<std::string_view> FindHeader(const http::HeaderList& headers, std::string_view name) {
   for (const auto& [n, v] : headers) {
     if (EqualsIgnoreCase(n, name)) {
       return std::string_view(v);

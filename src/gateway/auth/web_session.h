@@ -30,12 +30,10 @@ inline constexpr std::string_view kCsrfHeader = "X-Spotex-CSRF";
 inline constexpr size_t kCookieHeaderBytesMax = 8192;
 
 // The first header named `name` (case-insensitive) in `headers`.
-std::optional<std::string_view> FindHeader(const http::HeaderList& headers,
-                                           std::string_view name);
+std::optional<std::string_view> FindHeader(const http::HeaderList& headers, std::string_view name);
 
 // The value of cookie `name` in the request's Cookie headers (RFC 6265 "a=b; c=d"), or nullopt.
-std::optional<std::string_view> CookieValue(const http::HeaderList& headers,
-                                            std::string_view name);
+std::optional<std::string_view> CookieValue(const http::HeaderList& headers, std::string_view name);
 
 // True when `origin` ("http://host:port", "https://host") names the same host[:port] as
 // `host` (the Host header), compared ignoring ASCII case. "null" and other schemes are never

@@ -3,6 +3,7 @@
 #include <filesystem>
 #include <fstream>
 #include <system_error>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -179,11 +180,9 @@ bool StaticSite::Register(const std::shared_ptr<const StaticSite>& site, http::R
   bool ok = true;
   for (const std::string& path : paths) {
     for (http::Method m : {http::Method::kGet, http::Method::kHead}) {
-      ok = router.Add(m, path,
-                      [site, path](http::Request&&, http::Responder respond) {
-                        respond(*site->Answer(path));
-                      }) &&
-           ok;
+      ok = router.Add(m, path, [site, path](http::Request&&, http::Responder respond) {
+        respond(*site->Answer(path));
+      }) && ok;
     }
   }
   return ok;
