@@ -61,6 +61,38 @@ TEST_F(UsersTest, WebSessionCookieLoginUseAndLogout) {
   EXPECT_EQ(Call("GET", "/api/v1/me", "", Bearer(token)).status, 401);
 }
 
+// GET /api/v1/web/session: the page's "am I signed in?" is answered 200 either way, so a
+// signed-out visitor's page load logs no 401; a cookie without the CSRF header counts as none.
+TEST_F(UsersTest, WebSessionStateAnswersSignedOutWithoutAnError) {
+  const std::string email = NewEmail("webstate");
+  const int64_t id = RegisterUser(email);
+  const std::string csrf = "X-Spotex-CSRF: 1\r\n";
+  auto none = Call("GET", "/api/v1/web/session", "", csrf);
+  EXPECT_EQ(none.status, 200) << none.body;
+  EXPECT_EQ(none.body, "{\"signedIn\":false}");
+  auto unknown = Call("GET", "/api/v1/web/session", "",
+                      "Cookie: spotex_session=" + std::string(43, 'A') + "\r\n" + csrf);
+  EXPECT_EQ(unknown.status, 200) << unknown.body;
+  EXPECT_EQ(unknown.body, "{\"signedIn\":false}");
+  EXPECT_EQ(spotex::testing::JsonField(Call("GET", "/api/v1/web/session?x=1", "", csrf).body,
+                                       "code"),
+            "-1104");
+
+  auto login = Call("POST", "/api/v1/web/session",
+                    "email=" + email + "&password=" + Encode("correct horse battery"));
+  ASSERT_EQ(login.status, 200) << login.body;
+  const std::string set_cookie = login.Header("set-cookie");
+  const std::string cookie =
+      "Cookie: " + set_cookie.substr(0, set_cookie.find(';')) + "\r\n";
+  auto in = Call("GET", "/api/v1/web/session", "", cookie + csrf);
+  EXPECT_EQ(in.status, 200) << in.body;
+  EXPECT_EQ(spotex::testing::JsonField(in.body, "signedIn"), "true");
+  EXPECT_EQ(spotex::testing::JsonField(in.body, "userId"), std::to_string(id));
+  EXPECT_EQ(spotex::testing::JsonField(in.body, "email"), email);
+  EXPECT_EQ(spotex::testing::JsonField(in.body, "status"), "ACTIVE");
+  EXPECT_EQ(Call("GET", "/api/v1/web/session", "", cookie).body, "{\"signedIn\":false}");
+}
+
 TEST_F(UsersTest, WebSessionLoginErrorsAreTheBearerLoginErrors) {
   const std::string email = NewEmail("weberr");
   RegisterUser(email);

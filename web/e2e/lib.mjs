@@ -114,14 +114,6 @@ export async function newPage(browser, viewport = { width: 1280, height: 800 }) 
   return { context, page, watch };
 }
 
-// The expected 401 of GET /api/v1/me while signed out: the shell asks the server whether the
-// (HttpOnly, unreadable) session cookie is valid, and Chromium logs every 4xx answer as a
-// console error. Only that URL and status.
-export function allowSignedOutMe(watch) {
-  return watch.allow('GET /api/v1/me answers 401 while signed out', ({ kind, text, url }) =>
-    kind === 'console' && /status of 401/.test(text) && url === `${BASE_URL}/api/v1/me`);
-}
-
 // ---------------------------------------------------------------------------------------------
 // Exact decimals: units of 1e-8 as BigInt (every amount has at most 8 decimals).
 

@@ -19,7 +19,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import {
-  REPO_ROOT, SPOTEX_VAR, allowSignedOutMe, dec, demoUsers, deposit, launch, newPage,
+  REPO_ROOT, SPOTEX_VAR, dec, demoUsers, deposit, launch, newPage,
   noteSessionCookie, pageApi, shownBalance, sleep, text, waitFor, waitForScreen,
 } from './lib.mjs';
 
@@ -72,13 +72,11 @@ describe('recovery', { concurrency: false }, () => {
     browser = await launch();
     ({ page, watch } = await newPage(browser));
     const user = demoUsers()[0];
-    const signedOut = allowSignedOutMe(watch);
     await page.goto('/#/login');
     await page.getByTestId('auth-email').fill(user.email);
     await page.getByTestId('auth-password').fill(user.password);
     await page.getByTestId('auth-submit').click();
     await waitFor(async () => (await text(page, 'user-email')) === user.email, 'signed in');
-    signedOut.active = false;
     await noteSessionCookie(page);
     ({ userId } = await pageApi(page, 'GET', '/api/v1/me'));
     await waitForScreen(page);

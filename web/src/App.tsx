@@ -4,7 +4,7 @@
 import { useCallback, useEffect, useMemo, useState } from 'react';
 import { AppContext, type AppState, type PickedPrice, type Route } from './state';
 import { ApiError, get } from './lib/api';
-import type { ExchangeInfo, LinkState, Me, Side, WebConfig } from './lib/types';
+import { meOf, type ExchangeInfo, type LinkState, type Me, type Side, type WebConfig, type WebSessionState } from './lib/types';
 import { ConnectionIndicator } from './components/ConnectionIndicator';
 import { TickerHeader } from './components/TickerHeader';
 import { MarketList } from './components/MarketList';
@@ -69,9 +69,9 @@ export function App() {
     };
   }, []);
 
-  // Is there a session? The cookie is HttpOnly, so ask the server.
+  // Is there a session? The cookie is HttpOnly, so ask the server (200 either way).
   useEffect(() => {
-    get<Me>('/api/v1/me').then(setMe, () => setMe(null));
+    get<WebSessionState>('/api/v1/web/session').then((s) => setMe(meOf(s)), () => setMe(null));
   }, []);
 
   const setSymbol = useCallback((s: string) => {

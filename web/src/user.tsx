@@ -6,7 +6,7 @@
 import { createContext, useCallback, useContext, useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
 import { useApp } from './state';
 import { ApiError, get, wsUrl } from './lib/api';
-import type { Balance, MyTrade, Order } from './lib/types';
+import type { Balance, MyTrade, Order, WebSessionState } from './lib/types';
 import {
   applyEvent, emptyUserState, stateFromSnapshot, UserStream, type UserEvent, type UserState,
 } from './lib/userStream';
@@ -108,9 +108,9 @@ export function UserDataProvider(props: { children: ReactNode }) {
         const now = Date.now();
         if (++closesSinceOpen.current >= 2 && now - lastProbe.current >= 10_000) {
           lastProbe.current = now;
-          get('/api/v1/me').catch((e: unknown) => {
-            if (e instanceof ApiError && e.status === 401) setMe(null);
-          });
+          get<WebSessionState>('/api/v1/web/session').then((s) => {
+            if (!s.signedIn) setMe(null);
+          }, () => {});
         }
       },
     });

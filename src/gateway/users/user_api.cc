@@ -90,6 +90,7 @@ bool UserApi::Register(http::Router& router) {
   ok = router.Add(M::kDelete, "/api/v1/session", bind(&UserApi::Logout)) && ok;
   ok = router.Add(M::kPost, "/api/v1/web/session", bind(&UserApi::WebLogin)) && ok;
   ok = router.Add(M::kDelete, "/api/v1/web/session", bind(&UserApi::WebLogout)) && ok;
+  ok = router.Add(M::kGet, "/api/v1/web/session", bind(&UserApi::WebSessionState)) && ok;
   ok = router.Add(M::kGet, "/api/v1/me", bind(&UserApi::Me)) && ok;
   ok = router.Add(M::kGet, "/api/v1/apiKeys", bind(&UserApi::ListKeys)) && ok;
   ok = router.Add(M::kPost, "/api/v1/apiKeys", bind(&UserApi::CreateKey)) && ok;
@@ -252,8 +253,19 @@ void UserApi::EndSession(http::Request&& request, Responder responder, bool cook
 }
 
 void UserApi::Me(http::Request&& request, Responder responder) {
+  Profile(std::move(request), std::move(responder), false);
+}
+
+void UserApi::WebSessionState(http::Request&& request, Responder responder) {
+  Profile(std::move(request), std::move(responder), true);
+}
+
+void UserApi::Profile(http::Request&& request, Responder responder, bool signed_out_ok) {
+  // The page asks on every load whether it is signed in; "no" is an answer there, not an error
+  // (a 401 would be one more error in the browser's console for every signed-out visitor).
+  static constexpr std::string_view kSignedOut = "{\"signedIn\":false}";
   auto token = BearerToken(request);
-  if (!token) {
+  if (!token && !(signed_out_ok && token.error() == errors::Unauthorized())) {
     Fail(responder, token.error());
     return;
   }
@@ -261,16 +273,27 @@ void UserApi::Me(http::Request&& request, Responder responder) {
   if (!params || !AllRead(*params, responder)) {
     return;
   }
-  workers_.Run(std::move(responder), [this, t = std::move(*token)](Responder& r) {
+  if (!token) {
+    responder.Send(Response::Json(200, std::string(kSignedOut)));
+    return;
+  }
+  workers_.Run(std::move(responder), [this, t = std::move(*token), signed_out_ok](Responder& r) {
     auto user_id = SessionUser(t);
     auto user = user_id ? service_.FindUser(*user_id) : std::unexpected(user_id.error());
     if (!user) {
       // A session of a user that no longer exists cannot happen (users are never deleted),
       // but if it did, it would authorize nothing.
-      Fail(r, user.error() == errors::UnknownUser() ? errors::Unauthorized() : user.error());
+      const http::Error error =
+          user.error() == errors::UnknownUser() ? errors::Unauthorized() : user.error();
+      if (signed_out_ok && error == errors::Unauthorized()) {
+        r.Send(Response::Json(200, std::string(kSignedOut)));
+      } else {
+        Fail(r, error);
+      }
       return;
     }
-    std::string body = "{\"userId\":" + std::to_string(user->id) + ",\"email\":";
+    std::string body = signed_out_ok ? "{\"signedIn\":true,\"userId\":" : "{\"userId\":";
+    body += std::to_string(user->id) + ",\"email\":";
     http::AppendJsonString(body, user->email);
     body += ",\"status\":";
     http::AppendJsonString(body, user->status == db::UserStatus::kFrozen ? "FROZEN" : "ACTIVE");

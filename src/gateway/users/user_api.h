@@ -10,6 +10,8 @@
 //   POST   /api/v1/web/session  email, password           -> {"userId","email","expiresAt"}
 //                                                         + Set-Cookie spotex_session (HttpOnly)
 //   DELETE /api/v1/web/session  (session)                 -> {} + Set-Cookie clearing it
+//   GET    /api/v1/web/session  (session, optional)       -> {"signedIn":true,"userId","email",
+//                                                            "status"} or {"signedIn":false}
 //   GET    /api/v1/me        (Bearer)                     -> {"userId","email","status"}
 //   GET    /api/v1/apiKeys   (Bearer)                     -> [{"id","apiKey","type",...}]
 //   POST   /api/v1/apiKeys   (Bearer) type, publicKey, permissions, ipAllowList, label
@@ -69,6 +71,9 @@ class UserApi {
   // The client reached the proxy over TLS (X-Forwarded-Proto https from a trusted proxy).
   bool FromTls(const http::Request& request) const;
   void Me(http::Request&& request, http::Responder responder);
+  void WebSessionState(http::Request&& request, http::Responder responder);
+  // The session's user; with signed_out_ok no or a dead session is {"signedIn":false}, not -1002.
+  void Profile(http::Request&& request, http::Responder responder, bool signed_out_ok);
   void ListKeys(http::Request&& request, http::Responder responder);
   void CreateKey(http::Request&& request, http::Responder responder);
   void DeleteKey(http::Request&& request, http::Responder responder);

@@ -43,6 +43,14 @@ export interface WebConfig { demoSymbols: string[] }
 /** The signed-in user (`GET /api/v1/me`). */
 export interface Me { userId: number; email: string; status: 'ACTIVE' | 'FROZEN' }
 
+/** `GET /api/v1/web/session`: 200 whether signed in or not (no 401 for a signed-out page). */
+export type WebSessionState = ({ signedIn: true } & Me) | { signedIn: false };
+
+/** The signed-in user of a WebSessionState, or null. */
+export function meOf(s: WebSessionState): Me | null {
+  return s.signedIn ? { userId: s.userId, email: s.email, status: s.status } : null;
+}
+
 export interface Ticker24h {
   symbol: string; priceChange: string; priceChangePercent: string; lastPrice: string;
   highPrice: string; lowPrice: string; volume: string; quoteVolume: string;
