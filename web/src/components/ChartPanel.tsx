@@ -65,7 +65,7 @@ function Candles(props: { m: MarketState; tickSize: string; hidden: boolean }) {
       autoSize: true,
       layout: { background: { color: 'transparent' }, textColor: '#848e9c', attributionLogo: true },
       grid: { vertLines: { color: '#1e2329' }, horzLines: { color: '#1e2329' } },
-      timeScale: { timeVisible: true, secondsVisible: false, borderColor: '#2b3139' },
+      timeScale: { timeVisible: true, secondsVisible: false, borderColor: '#2b3139', rightOffset: 6, barSpacing: 8 },
       rightPriceScale: { borderColor: '#2b3139', scaleMargins: { top: 0.08, bottom: 0.25 } },
       crosshair: { mode: 0 },
     });
