@@ -19,7 +19,8 @@ set -euo pipefail
 
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 WEB_DIR="$REPO_ROOT/web"
-STAMP="$WEB_DIR/node_modules/.spotex-lock.sha256"
+# shellcheck source=lib/npm.sh
+source "$REPO_ROOT/scripts/lib/npm.sh"
 
 die() {
   echo "web: $*" >&2
@@ -38,16 +39,8 @@ check_node() {
 }
 
 cmd_install() {
-  local want
   check_node
-  want="$(sha256sum "$WEB_DIR/package-lock.json" | cut -d' ' -f1)"
-  if [ -s "$STAMP" ] && [ "$(<"$STAMP")" = "$want" ]; then
-    return 0
-  fi
-  echo "web: npm ci in $WEB_DIR"
-  (cd "$WEB_DIR" && npm ci --ignore-scripts --no-audit --no-fund --prefer-offline \
-    --loglevel=error)
-  echo "$want" >"$STAMP"
+  spotex_npm_ci "$WEB_DIR" web
 }
 
 cmd_build() {

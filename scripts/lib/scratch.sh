@@ -1,5 +1,6 @@
 # Shared by the scripts that start a throwaway stack in a temporary directory on free loopback
-# ports (tests/e2e/run.sh, bench/api, bench/ws, bench/recorder). Sourced, never run.
+# ports (tests/e2e/run.sh, web/e2e/run.sh through lib/test_stack.sh, bench/api, bench/ws,
+# bench/recorder). Sourced, never run.
 
 # spotex_make_tmp NAME: creates $TMPDIR/NAME.XXXXXX and prints its path. As root, PostgreSQL
 # runs as the postgres user, which must be able to pass through the directory: mktemp makes it

@@ -39,61 +39,29 @@ note() { echo "e2e: $*"; }
 
 # shellcheck source=../../scripts/lib/scratch.sh
 source "$REPO_ROOT/scripts/lib/scratch.sh"
+# shellcheck source=../../scripts/lib/test_stack.sh
+source "$REPO_ROOT/scripts/lib/test_stack.sh"
 
 TMP=""
-cleanup() {
-  local rc=$?
-  trap - EXIT INT TERM
-  if [ -n "${SPOTEX_VAR:-}" ] && [ -d "$SPOTEX_VAR" ]; then
-    if [ "$rc" -ne 0 ]; then
-      echo "---- last log lines ($SPOTEX_VAR/log) ----" >&2
-      tail -n 20 "$SPOTEX_VAR"/log/*.log >&2 2>/dev/null || true
-    fi
-    "$STACK" down >/dev/null 2>&1 || echo "e2e: cleanup: stack.sh down failed" >&2
-  fi
-  if [ -n "$TMP" ]; then
-    if [ "${SPOTEX_E2E_KEEP:-0}" = 1 ]; then
-      echo "e2e: kept $TMP" >&2
-    else
-      rm -rf "$TMP"
-    fi
-  fi
-  exit "$rc"
-}
 
 
 main() {
-  local ports users rc=0
+  local users rc=0
   [ -x "$BIN_DIR/spotex-gateway" ] || fail "$BIN_DIR/spotex-gateway is not built"
   [ -x "$BIN_DIR/spotex-engine" ] || fail "$BIN_DIR/spotex-engine is not built"
   "$E2E_DIR/install.sh"
 
   TMP="$(spotex_make_tmp spotex-e2e)"
-  trap cleanup EXIT
+  trap 'spotex_test_stack_cleanup e2e' EXIT
   trap 'exit 130' INT TERM
-  # Below the kernel's ephemeral range (32768 and up): a port there can be taken as the source
-  # port of one of the stack's own outgoing connections between the check and HAProxy's bind.
-  read -r -a ports <<<"$(spotex_pick_free_ports 8 12000)"
-  export SPOTEX_VAR="$TMP/var" SPOTEX_BIN_DIR="$BIN_DIR"
-  export SPOTEX_NATS_PORT="${ports[0]}" SPOTEX_NATS_MONITOR_PORT="${ports[1]}"
-  export SPOTEX_PG_PORT="${ports[2]}" SPOTEX_REDIS_PORT="${ports[3]}"
-  export SPOTEX_GATEWAY_PORT="${ports[4]}" SPOTEX_PG_REPLICA_PORT="${ports[5]}"
-  export SPOTEX_EDGE=1 SPOTEX_GATEWAY_REPLICAS=2
-  export SPOTEX_GATEWAY_REPLICA_PORTS="${ports[6]} ${ports[7]}"
+  spotex_test_stack_env
   # SPOTEX_HA=1 (or HA=1): the stack has a streaming replica and history.test.mjs reads from it.
   if [ "${SPOTEX_HA:-${HA:-0}}" = 1 ]; then
     export SPOTEX_HA=1 SPOTEX_HISTORY_PG_PORT="$SPOTEX_PG_REPLICA_PORT"
   fi
   note "SPOTEX_VAR=$SPOTEX_VAR public port $SPOTEX_GATEWAY_PORT (haproxy), replicas" \
     "$SPOTEX_GATEWAY_REPLICA_PORTS"
-  "$STACK" up >"$TMP/stack-up.log" 2>&1 || {
-    cat "$TMP/stack-up.log" >&2
-    fail "scripts/stack.sh up failed"
-  }
-  "$STACK" status >/dev/null || {
-    "$STACK" status >&2 || true
-    fail "a component is down after up"
-  }
+  spotex_test_stack_start
 
   # stack.sh waits for /health; the demo users file is written during the gateway's start.
   users="$SPOTEX_VAR/demo/users.json"
@@ -101,8 +69,6 @@ main() {
   while [ ! -s "$users" ] && ((SECONDS < deadline)); do
     sleep 0.2
   done
-  export SPOTEX_BASE_URL="http://127.0.0.1:$SPOTEX_GATEWAY_PORT"
-  export SPOTEX_GATEWAY_DIRECT_URL="http://127.0.0.1:${ports[6]}"
   if [ -s "$users" ]; then
     export SPOTEX_USERS="$users"
   else

@@ -115,28 +115,11 @@ export async function newPage(browser, viewport = { width: 1280, height: 800 }) 
 }
 
 // ---------------------------------------------------------------------------------------------
-// Exact decimals: units of 1e-8 as BigInt (every amount has at most 8 decimals).
-
-const kScale = 10n ** 8n;
-
-export function dec(s) {
-  const t = String(s).trim().replace(/,/g, '');
-  const m = /^(-?)(\d+)(?:\.(\d+))?$/.exec(t);
-  assert.ok(m, `not a decimal: '${s}'`);
-  const frac = (m[3] ?? '').padEnd(8, '0');
-  assert.ok(/^0*$/.test(frac.slice(8)), `more than 8 decimals: '${s}'`);
-  const v = BigInt(m[2]) * kScale + BigInt(frac.slice(0, 8));
-  return m[1] === '-' ? -v : v;
-}
-
-export function fmt(v) {
-  const neg = v < 0n;
-  const a = neg ? -v : v;
-  return `${neg ? '-' : ''}${a / kScale}.${(a % kScale).toString().padStart(8, '0')}`;
-}
-
-// Exact product of two scaled decimals, truncated to 1e-8.
-export const mul = (a, b) => (a * b) / kScale;
+// Exact decimals (BigInt units of 1e-8), shared with the API tests. Amounts read off the screen
+// may carry thousands separators: decShown.
+export { dec, fmt, mul, mulDown } from '../../tests/e2e/decimal.mjs';
+import { dec } from '../../tests/e2e/decimal.mjs';
+export const decShown = (s) => dec(String(s).trim().replace(/,/g, ''));
 
 // v rounded down to a multiple of step (both scaled).
 export const floorTo = (v, step) => (v / step) * step;
@@ -231,7 +214,7 @@ export async function shownBalance(page, asset) {
   if ((await row.count()) === 0) return null;
   const free = await row.getByTestId('balance-free').textContent();
   const locked = await row.getByTestId('balance-locked').textContent();
-  return { free: dec(free), locked: dec(locked) };
+  return { free: decShown(free), locked: decShown(locked) };
 }
 
 // Clicks order-submit and waits for the form's answer: the order-success text (matching `want`,

@@ -36,30 +36,13 @@ note() { echo "web-e2e: $*"; }
 
 # shellcheck source=../../scripts/lib/scratch.sh
 source "$REPO_ROOT/scripts/lib/scratch.sh"
+# shellcheck source=../../scripts/lib/test_stack.sh
+source "$REPO_ROOT/scripts/lib/test_stack.sh"
 
 TMP=""
-cleanup() {
-  local rc=$?
-  trap - EXIT INT TERM
-  if [ -n "${SPOTEX_VAR:-}" ] && [ -d "$SPOTEX_VAR" ]; then
-    if [ "$rc" -ne 0 ]; then
-      echo "---- last log lines ($SPOTEX_VAR/log) ----" >&2
-      tail -n 20 "$SPOTEX_VAR"/log/*.log >&2 2>/dev/null || true
-    fi
-    "$STACK" down >/dev/null 2>&1 || echo "web-e2e: cleanup: stack.sh down failed" >&2
-  fi
-  if [ -n "$TMP" ]; then
-    if [ "${SPOTEX_E2E_KEEP:-0}" = 1 ]; then
-      echo "web-e2e: kept $TMP" >&2
-    else
-      rm -rf "$TMP"
-    fi
-  fi
-  exit "$rc"
-}
 
 main() {
-  local ports rc
+  local rc
   [ -x "$BIN_DIR/spotex-gateway" ] || fail "$BIN_DIR/spotex-gateway is not built"
   [ -x "$BIN_DIR/spotex-engine" ] || fail "$BIN_DIR/spotex-engine is not built"
   [ -x "$CHROMIUM" ] || fail "$CHROMIUM not found (Debian: scripts/install-deps.sh --test)"
@@ -68,7 +51,7 @@ main() {
   "$REPO_ROOT/scripts/web.sh" install
 
   TMP="$(spotex_make_tmp spotex-web-e2e)"
-  trap cleanup EXIT
+  trap 'spotex_test_stack_cleanup web-e2e' EXIT
   trap 'exit 130' INT TERM
   if [ -z "${SPOTEX_WEB_ROOT:-}" ]; then
     "$REPO_ROOT/scripts/web.sh" build "$TMP/web" >"$TMP/web-build.log" 2>&1 || {
@@ -77,29 +60,13 @@ main() {
     }
     export SPOTEX_WEB_ROOT="$TMP/web"
   fi
-  # Below the kernel's ephemeral range, as tests/e2e/run.sh does (see there).
-  read -r -a ports <<<"$(spotex_pick_free_ports 8 12000)"
-  export SPOTEX_VAR="$TMP/var" SPOTEX_BIN_DIR="$BIN_DIR"
-  export SPOTEX_NATS_PORT="${ports[0]}" SPOTEX_NATS_MONITOR_PORT="${ports[1]}"
-  export SPOTEX_PG_PORT="${ports[2]}" SPOTEX_REDIS_PORT="${ports[3]}"
-  export SPOTEX_GATEWAY_PORT="${ports[4]}" SPOTEX_PG_REPLICA_PORT="${ports[5]}"
-  export SPOTEX_EDGE=1 SPOTEX_GATEWAY_REPLICAS=2
-  export SPOTEX_GATEWAY_REPLICA_PORTS="${ports[6]} ${ports[7]}"
+  spotex_test_stack_env
   export SPOTEX_DEMO=1 SPOTEX_HA=0 SPOTEX_METRICS=0
   export SPOTEX_CHROMIUM="$CHROMIUM"
   export SPOTEX_SCREENSHOT_DIR="${SPOTEX_SCREENSHOT_DIR:-$REPO_ROOT/build/web-screenshots}"
   note "SPOTEX_VAR=$SPOTEX_VAR public port $SPOTEX_GATEWAY_PORT (haproxy), replicas" \
     "$SPOTEX_GATEWAY_REPLICA_PORTS, screen $SPOTEX_WEB_ROOT"
-  "$STACK" up >"$TMP/stack-up.log" 2>&1 || {
-    cat "$TMP/stack-up.log" >&2
-    fail "scripts/stack.sh up failed"
-  }
-  "$STACK" status >/dev/null || {
-    "$STACK" status >&2 || true
-    fail "a component is down after up"
-  }
-  export SPOTEX_BASE_URL="http://127.0.0.1:$SPOTEX_GATEWAY_PORT"
-  export SPOTEX_GATEWAY_DIRECT_URL="http://127.0.0.1:${ports[6]}"
+  spotex_test_stack_start
   mkdir -p "$SPOTEX_SCREENSHOT_DIR"
 
   # One node --test per file, in this order (node would sort them by name): recovery kills

@@ -14,7 +14,7 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import {
   BASE_URL, SCREENSHOT_DIR, bestPrices, dec, deposit, floorTo, fmt, launch,
-  mul, newPage, noteSecret, noteSessionCookie, pageApi, shownBalance, submitOrder, text, waitFor,
+  mul, mulDown, newPage, noteSecret, noteSessionCookie, pageApi, shownBalance, submitOrder, text, waitFor,
   waitForScreen,
 } from './lib.mjs';
 
@@ -143,7 +143,7 @@ describe('trading screen', { concurrency: false }, () => {
     const best = await waitFor(() => bestPrices(page), 'both sides of the book');
     // 1.5% under the best bid: below the demo maker's whole ladder (6 levels within 0.2%), so
     // neither its quotes nor the taker's sweeps reach it.
-    restingPrice = floorTo(mul(best.bid, dec('0.985')), TICK);
+    restingPrice = floorTo(mulDown(best.bid, dec('0.985')), TICK);
     await page.getByTestId('order-side-buy').click();
     await page.getByTestId('order-type-LIMIT').click();
     await page.getByTestId('order-price').fill(fmt(restingPrice));
