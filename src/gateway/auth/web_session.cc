@@ -1,44 +1,17 @@
 #include "gateway/auth/web_session.h"
 
+#include "gateway/http/ascii.h"
+
 namespace spotex::gateway {
 namespace {
 
-char Lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
-
-bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) {
-    return false;
-  }
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (Lower(a[i]) != Lower(b[i])) {
-      return false;
-    }
-  }
-  return true;
-}
-
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) {
-    s.remove_prefix(1);
-  }
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) {
-    s.remove_suffix(1);
-  }
-  return s;
-}
+using http::ascii::EqualsIgnoreCase;
+using http::ascii::StartsWithIgnoreCase;
+using http::ascii::TrimSpaces;
 
 constexpr std::string_view kBearer = "bearer ";
 
 }  // namespace
-
-std::optional<std::string_view> FindHeader(const http::HeaderList& headers, std::string_view name) {
-  for (const auto& [n, v] : headers) {
-    if (EqualsIgnoreCase(n, name)) {
-      return std::string_view(v);
-    }
-  }
-  return std::nullopt;
-}
 
 std::optional<std::string_view> CookieValue(const http::HeaderList& headers,
                                             std::string_view name) {
@@ -49,11 +22,11 @@ std::optional<std::string_view> CookieValue(const http::HeaderList& headers,
     std::string_view rest = v;
     while (!rest.empty()) {
       const size_t semi = rest.find(';');
-      std::string_view pair = Trim(rest.substr(0, semi));
+      std::string_view pair = TrimSpaces(rest.substr(0, semi));
       rest = semi == std::string_view::npos ? std::string_view{} : rest.substr(semi + 1);
       const size_t eq = pair.find('=');
-      if (eq != std::string_view::npos && Trim(pair.substr(0, eq)) == name) {
-        std::string_view value = Trim(pair.substr(eq + 1));
+      if (eq != std::string_view::npos && TrimSpaces(pair.substr(0, eq)) == name) {
+        std::string_view value = TrimSpaces(pair.substr(eq + 1));
         if (value.size() >= 2 && value.front() == '"' && value.back() == '"') {
           value = value.substr(1, value.size() - 2);
         }
@@ -65,12 +38,12 @@ std::optional<std::string_view> CookieValue(const http::HeaderList& headers,
 }
 
 bool SameOrigin(std::string_view origin, std::string_view host) {
-  origin = Trim(origin);
-  host = Trim(host);
+  origin = TrimSpaces(origin);
+  host = TrimSpaces(host);
   std::string_view rest;
-  if (origin.size() > 7 && EqualsIgnoreCase(origin.substr(0, 7), "http://")) {
+  if (origin.size() > 7 && StartsWithIgnoreCase(origin, "http://")) {
     rest = origin.substr(7);
-  } else if (origin.size() > 8 && EqualsIgnoreCase(origin.substr(0, 8), "https://")) {
+  } else if (origin.size() > 8 && StartsWithIgnoreCase(origin, "https://")) {
     rest = origin.substr(8);
   } else {
     return false;
@@ -86,27 +59,26 @@ bool SameOrigin(std::string_view origin, std::string_view host) {
 }
 
 bool OriginAllowed(const http::HeaderList& headers) {
-  const auto origin = FindHeader(headers, "Origin");
+  const auto origin = http::FindHeader(headers, "Origin");
   if (!origin.has_value()) {
     return true;
   }
-  const auto host = FindHeader(headers, "Host");
+  const auto host = http::FindHeader(headers, "Host");
   return host.has_value() && SameOrigin(*origin, *host);
 }
 
 bool HasBearerScheme(std::string_view authorization) {
-  return authorization.size() > kBearer.size() &&
-         EqualsIgnoreCase(authorization.substr(0, kBearer.size()), kBearer);
+  return authorization.size() > kBearer.size() && StartsWithIgnoreCase(authorization, kBearer);
 }
 
 std::optional<std::string_view> SessionToken(const http::Request& request) {
   if (const auto authorization = request.Header("Authorization"); authorization.has_value()) {
     if (HasBearerScheme(*authorization)) {
-      return Trim(authorization->substr(kBearer.size()));
+      return TrimSpaces(authorization->substr(kBearer.size()));
     }
   }
   const auto csrf = request.Header(kCsrfHeader);
-  if (!csrf.has_value() || Trim(*csrf).empty() || !OriginAllowed(request.headers())) {
+  if (!csrf.has_value() || TrimSpaces(*csrf).empty() || !OriginAllowed(request.headers())) {
     return std::nullopt;
   }
   return CookieValue(request.headers(), kSessionCookie);

@@ -29,9 +29,6 @@ inline constexpr std::string_view kCsrfHeader = "X-Spotex-CSRF";
 // Longest Cookie header value looked at; longer ones are ignored (no session).
 inline constexpr size_t kCookieHeaderBytesMax = 8192;
 
-// The first header named `name` (case-insensitive) in `headers`.
-std::optional<std::string_view> FindHeader(const http::HeaderList& headers, std::string_view name);
-
 // The value of cookie `name` in the request's Cookie headers (RFC 6265 "a=b; c=d"), or nullopt.
 std::optional<std::string_view> CookieValue(const http::HeaderList& headers, std::string_view name);
 

@@ -49,13 +49,17 @@ std::string_view Request::query() const {
   return mark == std::string_view::npos ? std::string_view() : target.substr(mark + 1);
 }
 
-std::optional<std::string_view> Request::Header(std::string_view name) const {
-  for (const auto& [field, value] : headers_) {
+std::optional<std::string_view> FindHeader(const HeaderList& headers, std::string_view name) {
+  for (const auto& [field, value] : headers) {
     if (ascii::EqualsIgnoreCase(field, name)) {
       return std::string_view(value);
     }
   }
   return std::nullopt;
+}
+
+std::optional<std::string_view> Request::Header(std::string_view name) const {
+  return FindHeader(headers_, name);
 }
 
 Response Response::Json(int status, std::string json) {

@@ -23,6 +23,9 @@ inline constexpr std::string_view kJsonContentType = "application/json;charset=U
 
 using HeaderList = std::vector<std::pair<std::string, std::string>>;
 
+// The value of the first header named `name` (ASCII case-insensitive) in `headers`.
+std::optional<std::string_view> FindHeader(const HeaderList& headers, std::string_view name);
+
 // One complete HTTP/1.1 request. Built by the server; every field is already bounded by the
 // server's header and body limits. Movable; not thread-safe (one owner at a time).
 class Request {

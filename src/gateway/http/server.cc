@@ -39,16 +39,6 @@ std::string BusyResponse() {
          body;
 }
 
-std::string_view TrimSpaces(std::string_view text) {
-  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) {
-    text.remove_prefix(1);
-  }
-  while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) {
-    text.remove_suffix(1);
-  }
-  return text;
-}
-
 }  // namespace
 
 bool Deliver(const std::shared_ptr<Exchange>& exchange, Response response, AnswerKind kind) {
@@ -311,7 +301,7 @@ std::string ServerImpl::ClientIp(const asio::ip::address& peer, const HeaderList
     std::string_view rest = value;
     while (hops.size() < kForwardedHopsMax) {
       const size_t comma = rest.find(',');
-      hops.push_back(TrimSpaces(rest.substr(0, comma)));
+      hops.push_back(ascii::TrimSpaces(rest.substr(0, comma)));
       if (comma == std::string_view::npos) {
         break;
       }

@@ -73,8 +73,8 @@ std::optional<std::expected<http::WsHandlers, http::Response>> WebApi::Accept(
   }
   // A page of another origin could open this socket with the user's cookie: the Origin a
   // browser always sends on a WebSocket handshake must name this host.
-  const auto origin = FindHeader(request.headers, "Origin");
-  const auto host = FindHeader(request.headers, "Host");
+  const auto origin = http::FindHeader(request.headers, "Origin");
+  const auto host = http::FindHeader(request.headers, "Host");
   if (!origin.has_value() || !host.has_value() || !SameOrigin(*origin, *host)) {
     return std::unexpected(http::Response::FromError(Unauthorized(403)));
   }
