@@ -77,9 +77,8 @@ class LogLine {
   bool written_ = false;
 };
 
-// Appends `text` to `out` as a JSON string literal, quotes included: quote, backslash and
-// control characters escaped (\n, \t, \u0001, ...), DEL escaped, invalid UTF-8 sequences
-// replaced by U+FFFD.
+// Appends `text` to `out` as a JSON string literal, quotes included (json::AppendString:
+// control characters escaped, invalid UTF-8 sequences replaced by U+FFFD).
 void AppendJsonEscaped(std::string& out, std::string_view text);
 
 }  // namespace spotex::service

@@ -349,5 +349,12 @@ TEST(ErrorTest, JsonBodyEscapes) {
             "{\"code\":-1,\"msg\":\"q\\\"b\\\\n\\n\\u0001\\u007f\xc3\xa9\"}");
 }
 
+// A message quoting a client's bytes stays valid JSON in valid UTF-8: a broken sequence (a lone
+// continuation byte, a truncated lead) is replaced, byte by byte, by U+FFFD.
+TEST(ErrorTest, JsonBodyReplacesInvalidUtf8) {
+  EXPECT_EQ(ErrorBody(Error{-1100, std::string("a\x80" "b\xc3", 4), 400}),
+            "{\"code\":-1100,\"msg\":\"a\\ufffdb\\ufffd\"}");
+}
+
 }  // namespace
 }  // namespace spotex::http

@@ -8,6 +8,8 @@
 #include <string>
 #include <string_view>
 
+#include "core/json_string.h"
+
 namespace spotex::http {
 
 // One rejected request: Binance error code (negative), its message and the HTTP status the
@@ -59,11 +61,13 @@ Error InvalidParameter(std::string_view name);
 
 }  // namespace errors
 
-// `{"code":<code>,"msg":"<msg escaped>"}`. The message is escaped as a JSON string (quotes,
-// backslashes, control characters; bytes >= 0x80 are copied, so valid UTF-8 stays valid).
+// `{"code":<code>,"msg":"<msg escaped>"}`. The message is escaped as a JSON string
+// (json::AppendString: quotes, backslashes, control characters; invalid UTF-8 replaced).
 std::string ErrorBody(const Error& error);
 
-// Appends `text` to `out` as a JSON string literal, quotes included, with the escaping above.
-void AppendJsonString(std::string& out, std::string_view text);
+// Appends `text` to `out` as a JSON string literal, quotes included (json::AppendString).
+inline void AppendJsonString(std::string& out, std::string_view text) {
+  json::AppendString(out, text);
+}
 
 }  // namespace spotex::http
