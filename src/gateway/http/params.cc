@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "core/decimal.h"
+#include "core/utf8.h"
 #include "gateway/http/ascii.h"
 
 namespace spotex::http {
@@ -70,53 +71,7 @@ bool PercentDecode(std::string_view raw, std::string& out) {
   return true;
 }
 
-bool IsValidUtf8(std::string_view text) {
-  size_t i = 0;
-  while (i < text.size()) {
-    const auto lead = static_cast<unsigned char>(text[i]);
-    if (lead < 0x80) {
-      ++i;
-      continue;
-    }
-    size_t length = 0;
-    unsigned char low = 0x80;  // allowed range of the second byte
-    unsigned char high = 0xbf;
-    if (lead >= 0xc2 && lead <= 0xdf) {
-      length = 2;
-    } else if (lead >= 0xe0 && lead <= 0xef) {
-      length = 3;
-      if (lead == 0xe0) {
-        low = 0xa0;  // overlong
-      } else if (lead == 0xed) {
-        high = 0x9f;  // surrogates
-      }
-    } else if (lead >= 0xf0 && lead <= 0xf4) {
-      length = 4;
-      if (lead == 0xf0) {
-        low = 0x90;  // overlong
-      } else if (lead == 0xf4) {
-        high = 0x8f;  // above U+10FFFF
-      }
-    } else {
-      return false;  // continuation byte, overlong C0/C1, or F5..FF
-    }
-    if (text.size() - i < length) {
-      return false;
-    }
-    const auto second = static_cast<unsigned char>(text[i + 1]);
-    if (second < low || second > high) {
-      return false;
-    }
-    for (size_t k = 2; k < length; ++k) {
-      const auto next = static_cast<unsigned char>(text[i + k]);
-      if (next < 0x80 || next > 0xbf) {
-        return false;
-      }
-    }
-    i += length;
-  }
-  return true;
-}
+bool IsValidUtf8(std::string_view text) { return utf8::IsValid(text); }
 
 bool Params::IsFormContentType(std::string_view content_type) {
   constexpr std::string_view kForm = "application/x-www-form-urlencoded";
