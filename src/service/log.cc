@@ -84,6 +84,15 @@ void AppendKey(std::string& out, std::string_view key) {
   out += ':';
 }
 
+// `,"key":<value>` for an integer of either sign.
+template <typename Integer>
+void AppendNumber(std::string& out, std::string_view key, Integer value) {
+  AppendKey(out, key);
+  char buf[24];
+  const auto [end, ec] = std::to_chars(buf, buf + sizeof buf, value);
+  out.append(buf, end);
+}
+
 }  // namespace
 
 void AppendJsonEscaped(std::string& out, std::string_view text) {
@@ -155,18 +164,12 @@ LogLine& LogLine::Str(std::string_view key, std::string_view value) {
 }
 
 LogLine& LogLine::Int(std::string_view key, int64_t value) {
-  AppendKey(body_, key);
-  char buf[24];
-  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, value);
-  body_.append(buf, end);
+  AppendNumber(body_, key, value);
   return *this;
 }
 
 LogLine& LogLine::Uint(std::string_view key, uint64_t value) {
-  AppendKey(body_, key);
-  char buf[24];
-  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, value);
-  body_.append(buf, end);
+  AppendNumber(body_, key, value);
   return *this;
 }
 
