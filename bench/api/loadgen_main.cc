@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "apps/flags.h"
+#include "bench_cli.h"
 #include "load_generator.h"
 #include "market_maker.h"
 #include "rate_search.h"
@@ -48,37 +49,6 @@ constexpr const char* kUsage =
     "         [--search-max 100000] [--search-resolution 100] [--search-pause-s 3]]\n"
     "         [--drain-s 5] [--seed N] [--cpu-pids name=pid,...]\n";
 
-// "http://127.0.0.1:8080" (an IPv4 literal or localhost; no path).
-bool ParseUrl(const std::string& url, LoadConfig& config) {
-  std::string_view rest = url;
-  if (!rest.starts_with("http://")) {
-    return false;
-  }
-  rest.remove_prefix(7);
-  if (rest.ends_with("/")) {
-    rest.remove_suffix(1);
-  }
-  size_t colon = rest.rfind(':');
-  if (colon == std::string_view::npos) {
-    return false;
-  }
-  std::string host(rest.substr(0, colon));
-  int port = 0;
-  auto port_text = rest.substr(colon + 1);
-  auto [p, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
-  if (ec != std::errc() || p != port_text.data() + port_text.size() || port < 1 || port > 65535) {
-    return false;
-  }
-  config.addr.sin_family = AF_INET;
-  config.addr.sin_port = htons(static_cast<uint16_t>(port));
-  if (inet_pton(AF_INET, host == "localhost" ? "127.0.0.1" : host.c_str(), &config.addr.sin_addr) !=
-      1) {
-    return false;
-  }
-  config.host = std::string(rest);
-  return true;
-}
-
 // "30000.00" → units at `decimals` decimals; -1 if malformed or more decimals than that.
 int64_t ParseFixed(std::string_view text, int decimals) {
   size_t dot = text.find('.');
@@ -110,27 +80,6 @@ bool ParseFraction(const std::string& text, double& out) {
   return !text.empty() && end == text.c_str() + text.size() && out >= 0.0 && out <= 1.0;
 }
 
-bool ParseCpuPids(const std::string& text, LoadConfig& config) {
-  std::string_view rest = text;
-  while (!rest.empty()) {
-    size_t comma = rest.find(',');
-    std::string_view item = rest.substr(0, comma);
-    rest = comma == std::string_view::npos ? "" : rest.substr(comma + 1);
-    size_t eq = item.find('=');
-    if (eq == std::string_view::npos || eq == 0) {
-      return false;
-    }
-    int pid = 0;
-    auto num = item.substr(eq + 1);
-    auto [p, ec] = std::from_chars(num.data(), num.data() + num.size(), pid);
-    if (ec != std::errc() || p != num.data() + num.size() || pid <= 0) {
-      return false;
-    }
-    config.cpu_pids.emplace_back(std::string(item.substr(0, eq)), pid);
-  }
-  return config.cpu_pids.size() <= kCpuPidsMax;
-}
-
 // Parses the flags into `o`; an error text on failure.
 std::optional<std::string> ParseOptions(int argc, char** argv, Options& o) {
   apps::Flags flags;
@@ -147,7 +96,10 @@ std::optional<std::string> ParseOptions(int argc, char** argv, Options& o) {
   if (!flags.positional().empty()) {
     return "unexpected argument " + flags.positional().front();
   }
-  if (!ParseUrl(flags.Get("url", "http://127.0.0.1:8080"), o.load)) {
+  if (auto url = ParseHttpUrl(flags.Get("url", "http://127.0.0.1:8080"))) {
+    o.load.addr = url->addr;
+    o.load.host = std::move(url->host);
+  } else {
     return "--url must be http://<IPv4 or localhost>:<port>";
   }
   auto rate = flags.GetInt("rate", 500);
@@ -232,7 +184,7 @@ std::optional<std::string> ParseOptions(int argc, char** argv, Options& o) {
       o.maker.mid_price_ticks) {
     return "--maker-levels reach below a price of 0";
   }
-  if (!ParseCpuPids(flags.Get("cpu-pids"), o.load)) {
+  if (!ParseCpuPids(flags.Get("cpu-pids"), o.load.cpu_pids, kCpuPidsMax)) {
     return "--cpu-pids is name=pid[,name=pid...], at most " + std::to_string(kCpuPidsMax);
   }
   std::string users_path = flags.Get("users");

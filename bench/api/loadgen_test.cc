@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "auth/signature.h"
+#include "bench_cli.h"
 #include "market_maker.h"
 #include "rate_search.h"
 #include "workload.h"
@@ -211,6 +212,31 @@ TEST(MarketMaker, ErrorsAreKeyedAndTheCycleGoesOn) {
   EXPECT_FALSE(m.Ready(101));
   EXPECT_TRUE(m.Ready(102));
   EXPECT_EQ(m.Next(5, msg), MakerRequest::kSync);
+}
+
+// The load tools' --url and --cpu-pids (bench/common/bench_cli.h).
+TEST(BenchCli, ParsesTheTargetUrl) {
+  auto url = ParseHttpUrl("http://127.0.0.1:8080/");
+  ASSERT_TRUE(url.has_value());
+  EXPECT_EQ(url->host, "127.0.0.1:8080");
+  EXPECT_EQ(ntohs(url->addr.sin_port), 8080);
+  auto local = ParseHttpUrl("http://localhost:1");
+  ASSERT_TRUE(local.has_value());
+  EXPECT_EQ(ntohl(local->addr.sin_addr.s_addr), 0x7f000001u);
+  for (const char* bad : {"https://127.0.0.1:1", "http://127.0.0.1", "http://127.0.0.1:0",
+                          "http://127.0.0.1:65536", "http://127.0.0.1:80/api", "http://host:80",
+                          "http://127.0.0.1:8x"}) {
+    EXPECT_FALSE(ParseHttpUrl(bad).has_value()) << bad;
+  }
+  CpuPids pids;
+  EXPECT_TRUE(ParseCpuPids("engine=12,gateway=34", pids, 2));
+  EXPECT_EQ(pids, (CpuPids{{"engine", 12}, {"gateway", 34}}));
+  CpuPids more = pids;
+  EXPECT_FALSE(ParseCpuPids("x=1", more, 2));  // over the bound
+  for (const char* bad : {"=1", "a", "a=0", "a=-1", "a=1x"}) {
+    CpuPids out;
+    EXPECT_FALSE(ParseCpuPids(bad, out, 16)) << bad;
+  }
 }
 
 }  // namespace

@@ -63,6 +63,7 @@
 #include <vector>
 
 #include "apps/flags.h"
+#include "bench_cli.h"
 #include "ws_frames.h"
 
 namespace spotex::bench {
@@ -576,58 +577,6 @@ constexpr const char* kUsage =
     "         [--connect-timeout-s 120] [--connect-batch 200] [--ready-file PATH]\n"
     "         [--cpu-pids name=pid,...]\n";
 
-// "http://127.0.0.1:8080" (an IPv4 literal or localhost; no path).
-bool ParseUrl(const std::string& url, Config& config) {
-  std::string_view rest = url;
-  if (!rest.starts_with("http://")) {
-    return false;
-  }
-  rest.remove_prefix(7);
-  if (rest.ends_with("/")) {
-    rest.remove_suffix(1);
-  }
-  size_t colon = rest.rfind(':');
-  if (colon == std::string_view::npos) {
-    return false;
-  }
-  std::string host(rest.substr(0, colon));
-  int port = 0;
-  auto port_text = rest.substr(colon + 1);
-  auto [p, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
-  if (ec != std::errc() || p != port_text.data() + port_text.size() || port < 1 || port > 65535) {
-    return false;
-  }
-  config.addr.sin_family = AF_INET;
-  config.addr.sin_port = htons(static_cast<uint16_t>(port));
-  if (inet_pton(AF_INET, host == "localhost" ? "127.0.0.1" : host.c_str(), &config.addr.sin_addr) !=
-      1) {
-    return false;
-  }
-  config.host = std::string(rest);
-  return true;
-}
-
-bool ParseCpuPids(const std::string& text, Config& config) {
-  std::string_view rest = text;
-  while (!rest.empty()) {
-    size_t comma = rest.find(',');
-    std::string_view item = rest.substr(0, comma);
-    rest = comma == std::string_view::npos ? "" : rest.substr(comma + 1);
-    size_t eq = item.find('=');
-    if (eq == std::string_view::npos || eq == 0) {
-      return false;
-    }
-    int pid = 0;
-    auto num = item.substr(eq + 1);
-    auto [p, ec] = std::from_chars(num.data(), num.data() + num.size(), pid);
-    if (ec != std::errc() || p != num.data() + num.size() || pid <= 0) {
-      return false;
-    }
-    config.cpu_pids.emplace_back(std::string(item.substr(0, eq)), pid);
-  }
-  return config.cpu_pids.size() <= 16;
-}
-
 // "/ws/btcusdt@trade/btcusdt@depth@100ms" from the symbol and "trade,depth@100ms".
 std::optional<std::string> BuildTarget(std::string symbol, const std::string& streams) {
   if (symbol.empty() || symbol.size() > 20 || streams.empty() || streams.size() > 200) {
@@ -669,7 +618,10 @@ std::optional<std::string> ParseConfig(int argc, char** argv, Config& config) {
   if (!flags.positional().empty()) {
     return "unexpected argument " + flags.positional().front();
   }
-  if (!ParseUrl(flags.Get("url", "http://127.0.0.1:8080"), config)) {
+  if (auto url = ParseHttpUrl(flags.Get("url", "http://127.0.0.1:8080"))) {
+    config.addr = url->addr;
+    config.host = std::move(url->host);
+  } else {
     return "--url must be http://<IPv4 or localhost>:<port>";
   }
   auto connections = flags.GetInt("connections", 10'000);
@@ -697,7 +649,7 @@ std::optional<std::string> ParseConfig(int argc, char** argv, Config& config) {
     return "--symbol is letters and digits; --streams a comma-separated list of stream suffixes";
   }
   config.target = *target;
-  if (!ParseCpuPids(flags.Get("cpu-pids"), config)) {
+  if (!ParseCpuPids(flags.Get("cpu-pids"), config.cpu_pids, 16)) {
     return "--cpu-pids is name=pid[,name=pid...], at most 16";
   }
   return std::nullopt;
