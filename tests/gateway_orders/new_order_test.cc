@@ -1,5 +1,6 @@
 // POST /api/v3/order translation: parameters -> engine order (syntax errors with Binance's
 // codes), and a real engine's envelope -> ACK / RESULT / FULL JSON.
+#include "btcusdt_market.h"
 #include "gateway/orders/new_order.h"
 
 #include <gtest/gtest.h>
@@ -109,24 +110,9 @@ TEST(ParseNewOrder, SyntaxErrorsGetBinanceCodes) {
 class RenderTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    engine::AddAsset btc, usdt;
-    (void)btc.name.Assign("BTC");
-    (void)usdt.name.Assign("USDT");
-    Apply(btc);
-    Apply(usdt);
-    engine::AddSymbol s;
-    (void)s.config.name.Assign("BTCUSDT");
-    s.config.base_asset = 0;
-    s.config.quote_asset = 1;
-    auto& f = s.config.filters;
-    f.tick_size = engine::Price{1'000'000};
-    f.step_size = engine::Qty{1'000};
-    f.min_price = engine::Price{1'000'000};
-    f.max_price = engine::Price{100'000'000'000'000};
-    f.min_qty = engine::Qty{1'000};
-    f.max_qty = engine::Qty{900'000'000'000};
-    s.config.default_stp = engine::StpMode::kNone;
-    Apply(s);
+    for (const engine::CommandBody& c : spotex::testing::BtcUsdtMarket()) {
+      Apply(c);
+    }
     Apply(engine::SetFees{engine::kDefaultsAccount, 100'000, 100'000});  // 0.1 %
     for (engine::AccountId a : {1, 2}) {
       Apply(engine::OpenAccount{a});

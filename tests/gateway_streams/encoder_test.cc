@@ -1,6 +1,7 @@
 // Stream payloads from real engine envelopes: trade, aggTrade, depthUpdate and bookTicker
 // messages, raw and combined; successive depth diffs are gap-free and, applied to the REST
 // depth snapshot, give the REST book again; a seeded book skips the changes it already holds.
+#include "btcusdt_market.h"
 #include "gateway/streams/encoder.h"
 
 #include <gtest/gtest.h>
@@ -24,24 +25,9 @@ SymbolInfo Btc() { return SymbolInfo{0, "BTCUSDT", "BTC", "USDT", 8, 8}; }
 class EncoderTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    engine::AddAsset btc, usdt;
-    (void)btc.name.Assign("BTC");
-    (void)usdt.name.Assign("USDT");
-    Run(btc);
-    Run(usdt);
-    engine::AddSymbol s;
-    (void)s.config.name.Assign("BTCUSDT");
-    s.config.base_asset = 0;
-    s.config.quote_asset = 1;
-    auto& f = s.config.filters;
-    f.tick_size = engine::Price{1'000'000};
-    f.step_size = engine::Qty{1'000};
-    f.min_price = engine::Price{1'000'000};
-    f.max_price = engine::Price{100'000'000'000'000};
-    f.min_qty = engine::Qty{1'000};
-    f.max_qty = engine::Qty{900'000'000'000};
-    s.config.default_stp = engine::StpMode::kNone;
-    Run(s);
+    for (const engine::CommandBody& c : spotex::testing::BtcUsdtMarket()) {
+      Run(c);
+    }
     for (engine::AccountId a : {1, 2}) {
       Run(engine::OpenAccount{a});
       Run(engine::Deposit{a, 0, engine::Amount{100'00000000}});

@@ -2,6 +2,7 @@
 // partial fill, a fill, a cancel with the cancel's client id, an expiry and a self-trade
 // prevention; outboundAccountPosition after each; balanceUpdate for deposits and withdrawals;
 // listStatus for an OCO. Each account sees only its own events.
+#include "btcusdt_market.h"
 #include "gateway/userdata/user_event_encoder.h"
 
 #include <gtest/gtest.h>
@@ -34,24 +35,9 @@ Fields Parse(const std::string& json) {
 class UserEventEncoderTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    engine::AddAsset btc, usdt;
-    (void)btc.name.Assign("BTC");
-    (void)usdt.name.Assign("USDT");
-    Run(btc);
-    Run(usdt);
-    engine::AddSymbol s;
-    (void)s.config.name.Assign("BTCUSDT");
-    s.config.base_asset = 0;
-    s.config.quote_asset = 1;
-    auto& f = s.config.filters;
-    f.tick_size = engine::Price{1'000'000};
-    f.step_size = engine::Qty{1'000};
-    f.min_price = engine::Price{1'000'000};
-    f.max_price = engine::Price{100'000'000'000'000};
-    f.min_qty = engine::Qty{1'000};
-    f.max_qty = engine::Qty{900'000'000'000};
-    s.config.default_stp = engine::StpMode::kNone;
-    Run(s);
+    for (const engine::CommandBody& c : spotex::testing::BtcUsdtMarket()) {
+      Run(c);
+    }
     // 0.1 % maker and taker, so fills carry a commission.
     Run(engine::SetFees{engine::kDefaultsAccount, 100'000, 100'000});
     for (engine::AccountId a : {1, 2}) {
