@@ -12,6 +12,8 @@
 #include "admin/archive.h"
 #include "admin/reconcile.h"
 #include "apps/flags.h"
+#include "apps/nats_flags.h"
+#include "apps/pg_flags.h"
 #include "bus/nats.h"
 #include "config/markets.h"
 #include "core/decimal.h"
@@ -269,20 +271,14 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "%s", kUsage);
     return 2;
   }
-  bus::NatsConfig nc;
-  nc.url = flags.Get("nats-url", "nats://127.0.0.1:4222");
-  nc.user = flags.Get("nats-user");
-  nc.name = "spotex-admin";
+  auto nats_config = apps::NatsFromFlags(flags, "spotex-admin");
+  if (!nats_config) {
+    std::fprintf(stderr, "error: %s\n", nats_config.error().c_str());
+    return 2;
+  }
+  bus::NatsConfig nc = std::move(*nats_config);
   nc.retry_forever = false;
   nc.js_wait_ms = *timeout;
-  if (auto f = flags.Get("nats-password-file"); !f.empty()) {
-    auto pw = bus::ReadSecretFile(f);
-    if (!pw) {
-      std::fprintf(stderr, "error: %s\n", pw.error().message.c_str());
-      return 2;
-    }
-    nc.password = *pw;
-  }
   const std::string& cmd0 = args[0];
   std::optional<db::PgConnection> pg;
   if (cmd0 == "reconcile" || cmd0 == "archive" || cmd0 == "unarchive") {
@@ -291,21 +287,13 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "%s", kUsage);
       return 2;
     }
-    db::PgConnParams pp;
-    pp.host = flags.Get("pg-host", "127.0.0.1");
-    pp.port = static_cast<int>(*port);
-    pp.user = flags.Get("pg-user", "spotex");
-    pp.dbname = flags.Get("pg-dbname", "spotex");
-    pp.application_name = "spotex-admin";
-    pp.statement_timeout_ms = 0;  // reconcile and archive scan whole tables
-    if (auto f = flags.Get("pg-password-file"); !f.empty()) {
-      auto pw = db::ReadPasswordFile(f);
-      if (!pw) {
-        std::fprintf(stderr, "error: %s\n", pw.error().message.c_str());
-        return 2;
-      }
-      pp.password = *pw;
+    auto pg_config = apps::PgFromFlags(flags, static_cast<int>(*port), "spotex-admin");
+    if (!pg_config) {
+      std::fprintf(stderr, "error: %s\n", pg_config.error().c_str());
+      return 2;
     }
+    db::PgConnParams pp = std::move(*pg_config);
+    pp.statement_timeout_ms = 0;  // reconcile and archive scan whole tables
     if (cmd0 != "reconcile") {
       // archive / unarchive need no engine.
       bool archive = cmd0 == "archive";

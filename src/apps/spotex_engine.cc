@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "apps/flags.h"
+#include "apps/nats_flags.h"
 #include "service/engine_service.h"
 #include "service/log.h"
 #include "service/metrics.h"
@@ -80,17 +81,12 @@ int main(int argc, char** argv) {
   config.snapshot_keep = static_cast<int>(*keep);
   config.replicas = static_cast<int>(*replicas);
   config.markets_path = flags.Get("markets");
-  config.nats.url = flags.Get("nats-url", "nats://127.0.0.1:4222");
-  config.nats.user = flags.Get("nats-user");
-  config.nats.name = "spotex-engine-" + std::to_string(config.shard);
-  if (auto pw_file = flags.Get("nats-password-file"); !pw_file.empty()) {
-    auto pw = bus::ReadSecretFile(pw_file);
-    if (!pw) {
-      std::fprintf(stderr, "%s\n", pw.error().message.c_str());
-      return 2;
-    }
-    config.nats.password = *pw;
+  auto nats_config = apps::NatsFromFlags(flags, "spotex-engine-" + std::to_string(config.shard));
+  if (!nats_config) {
+    std::fprintf(stderr, "%s\n", nats_config.error().c_str());
+    return 2;
   }
+  config.nats = std::move(*nats_config);
 
   std::signal(SIGINT, OnSignal);
   std::signal(SIGTERM, OnSignal);

@@ -15,6 +15,8 @@
 #include <vector>
 
 #include "apps/flags.h"
+#include "apps/nats_flags.h"
+#include "apps/pg_flags.h"
 #include "auth/keys.h"
 #include "auth/password.h"
 #include "bus/subjects.h"
@@ -338,33 +340,15 @@ int main(int argc, char** argv) {
   }
 
   // --- Configuration and secrets: everything is checked before anything starts.
-  bus::NatsConfig nc;
-  nc.url = flags.Get("nats-url", "nats://127.0.0.1:4222");
-  nc.user = flags.Get("nats-user");
-  nc.name = "spotex-gateway";
-  if (auto f = flags.Get("nats-password-file"); !f.empty()) {
-    auto pw = bus::ReadSecretFile(f);
-    if (!pw) {
-      std::fprintf(stderr, "%s\n", pw.error().message.c_str());
-      return 2;
-    }
-    nc.password = *pw;
+  auto nats_config = apps::NatsFromFlags(flags, "spotex-gateway");
+  auto pg_config = apps::PgFromFlags(flags, static_cast<int>(*pg_port), "spotex-gateway");
+  if (!nats_config || !pg_config) {
+    std::fprintf(stderr, "%s\n", (!nats_config ? nats_config.error() : pg_config.error()).c_str());
+    return 2;
   }
-  db::PgConnParams pg;
-  pg.host = flags.Get("pg-host", "127.0.0.1");
-  pg.port = static_cast<int>(*pg_port);
-  pg.user = flags.Get("pg-user", "spotex");
-  pg.dbname = flags.Get("pg-dbname", "spotex");
-  pg.application_name = "spotex-gateway";
+  bus::NatsConfig nc = std::move(*nats_config);
+  db::PgConnParams pg = std::move(*pg_config);
   pg.statement_timeout_ms = 5000;
-  if (auto f = flags.Get("pg-password-file"); !f.empty()) {
-    auto pw = db::ReadPasswordFile(f);
-    if (!pw) {
-      std::fprintf(stderr, "%s\n", pw.error().message.c_str());
-      return 2;
-    }
-    pg.password = *pw;
-  }
   gateway::RedisConfig rc;
   rc.host = flags.Get("redis-host", "127.0.0.1");
   rc.port = static_cast<int>(*redis_port);

@@ -10,6 +10,8 @@
 #include <memory>
 
 #include "apps/flags.h"
+#include "apps/nats_flags.h"
+#include "apps/pg_flags.h"
 #include "bus/nats.h"
 #include "db/pg.h"
 #include "recorder/metrics.h"
@@ -56,36 +58,19 @@ int main(int argc, char** argv) {
     return 2;
   }
 
-  bus::NatsConfig nc;
-  nc.url = flags.Get("nats-url", "nats://127.0.0.1:4222");
-  nc.user = flags.Get("nats-user");
-  nc.name = "spotex-recorder";
-  if (auto f = flags.Get("nats-password-file"); !f.empty()) {
-    auto pw = bus::ReadSecretFile(f);
-    if (!pw) {
-      std::fprintf(stderr, "%s\n", pw.error().message.c_str());
-      return 2;
-    }
-    nc.password = *pw;
+  auto nats_config = apps::NatsFromFlags(flags, "spotex-recorder");
+  auto pg_config = apps::PgFromFlags(flags, static_cast<int>(*pg_port), "spotex-recorder");
+  if (!nats_config || !pg_config) {
+    std::fprintf(stderr, "%s\n", (!nats_config ? nats_config.error() : pg_config.error()).c_str());
+    return 2;
   }
+  bus::NatsConfig nc = std::move(*nats_config);
   recorder::RecorderConfig config;
   config.shard = static_cast<uint32_t>(*shard);
   config.max_batch_events = *max_events;
   config.max_batch_delay_ms = *max_delay;
-  config.pg.host = flags.Get("pg-host", "127.0.0.1");
-  config.pg.port = static_cast<int>(*pg_port);
-  config.pg.user = flags.Get("pg-user", "spotex");
-  config.pg.dbname = flags.Get("pg-dbname", "spotex");
-  config.pg.application_name = "spotex-recorder";
+  config.pg = std::move(*pg_config);
   config.pg.statement_timeout_ms = 60'000;
-  if (auto f = flags.Get("pg-password-file"); !f.empty()) {
-    auto pw = db::ReadPasswordFile(f);
-    if (!pw) {
-      std::fprintf(stderr, "%s\n", pw.error().message.c_str());
-      return 2;
-    }
-    config.pg.password = *pw;
-  }
 
   std::signal(SIGTERM, OnSignal);
   std::signal(SIGINT, OnSignal);
