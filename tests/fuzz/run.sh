@@ -24,15 +24,17 @@ SRC="$REPO_ROOT/src"
 sources=(
   "$REPO_ROOT/tests/fuzz/request_fuzz.cc"
   "$SRC/gateway/auth/authenticator.cc" "$SRC/gateway/auth/key_directory.cc"
+  "$SRC/gateway/auth/web_session.cc"
   "$SRC/gateway/http/params.cc" "$SRC/gateway/http/error.cc" "$SRC/gateway/http/message.cc"
-  "$SRC/core/decimal.cc" "$SRC/db/pg.cc" "$SRC/db/pool.cc" "$SRC/db/user_store.cc"
+  "$SRC/db/pg.cc" "$SRC/db/pool.cc" "$SRC/db/user_store.cc"
 )
-for f in "$SRC"/auth/*.cc; do sources+=("$f"); done
+for f in "$SRC"/auth/*.cc "$SRC"/core/*.cc; do sources+=("$f"); done
 # Rebuild only when a source is newer than the binary.
 need_build=1
 if [ -x "$OUT/request_fuzz" ]; then
   need_build=0
-  for f in "${sources[@]}" "$SRC"/gateway/auth/*.h "$SRC"/gateway/http/*.h "$SRC"/auth/*.h; do
+  for f in "${sources[@]}" "$SRC"/gateway/auth/*.h "$SRC"/gateway/http/*.h "$SRC"/auth/*.h \
+    "$SRC"/core/*.h; do
     [ "$f" -nt "$OUT/request_fuzz" ] && need_build=1 && break
   done
 fi
