@@ -51,7 +51,7 @@ def call(base, method, path, params, headers=None, timeout=60):
     raise AssertionError("unreachable")
 
 
-def create_user(base, admin_token, run_id, index, funding):
+def create_user(base, admin_base, admin_token, run_id, index, funding):
     email = f"bench-{run_id}-{index}@bench.spotex.test"
     password = "Bx" + secrets.token_hex(12)
     user = call(base, "POST", "/api/v1/users", {"email": email, "password": password})
@@ -60,7 +60,7 @@ def create_user(base, admin_token, run_id, index, funding):
     key = call(base, "POST", "/api/v1/apiKeys",
                {"type": "HMAC", "permissions": "READ,TRADE", "label": "api-bench"}, auth)
     for asset, amount in funding:
-        call(base, "POST", "/api/v1/admin/deposit",
+        call(admin_base, "POST", "/api/v1/admin/deposit",
              {"userId": user["userId"], "asset": asset, "amount": amount},
              {"X-Spotex-Admin-Token": admin_token})
     return {"email": email, "userId": user["userId"], "apiKey": key["apiKey"],
@@ -70,6 +70,8 @@ def create_user(base, admin_token, run_id, index, funding):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--url", required=True, help="http://127.0.0.1:PORT")
+    parser.add_argument("--admin-url", help="a gateway's own port for the deposits, when --url "
+                        "is HAProxy's (the edge refuses the admin paths); default --url")
     parser.add_argument("--count", type=int, default=100)
     parser.add_argument("--admin-token-file", required=True)
     parser.add_argument("--out", required=True)
@@ -88,10 +90,11 @@ def main():
     with open(args.admin_token_file) as f:
         admin_token = f.readline().strip()
     base = args.url.rstrip("/")
+    admin_base = (args.admin_url or args.url).rstrip("/")
     run_id = secrets.token_hex(4)
     users = [None] * args.count
     with concurrent.futures.ThreadPoolExecutor(max_workers=args.parallel) as pool:
-        futures = {pool.submit(create_user, base, admin_token, run_id, i, funding): i
+        futures = {pool.submit(create_user, base, admin_base, admin_token, run_id, i, funding): i
                    for i in range(args.count)}
         for future in concurrent.futures.as_completed(futures):
             try:

@@ -149,6 +149,9 @@ main() {
   export SPOTEX_EDGE_LOG_REQUESTS="${LOG_REQUESTS:-0}"
   export SPOTEX_GATEWAY_ARGS="${GATEWAY_ARGS-$(spotex_bench_gateway_args "${gateway}")}"
   local url="http://127.0.0.1:${SPOTEX_GATEWAY_PORT}"
+  # Deposits go to a gateway's own port: the edge refuses the admin paths (docs/edge.md).
+  local admin_url="${url}"
+  [[ "${edge}" != 1 ]] || admin_url="http://127.0.0.1:${ports[8]}"
 
   echo "run_loadtest: stack in ${SPOTEX_VAR}, public ${url} (edge ${edge}, ${replicas}" \
     "replicas on ${SPOTEX_GATEWAY_REPLICA_PORTS}); lifted for one client IP: gateway args" \
@@ -189,7 +192,7 @@ main() {
 
   echo "run_loadtest: creating $((users + makers)) funded users" >&2
   "${repo}/bench/api/create_users.py" --url "${url}" --count $((users + makers)) \
-    --admin-token-file "${SPOTEX_SECRETS_DIR}/admin-token" --out "${tmp}/users.json" \
+    --admin-url "${admin_url}" --admin-token-file "${SPOTEX_SECRETS_DIR}/admin-token" --out "${tmp}/users.json" \
     --fund BTC=100 --fund USDT=10000000 >&2
 
   local args=(--url "${url}" --duration-s "${duration}" --warmup-s "${warmup}"

@@ -18,7 +18,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import net from 'node:net';
 import { fileURLToPath } from 'node:url';
 import {
-  BASE_URL, SIGNED, clientId, createUser, deposit, rawExchange, rawRequest, signedRequest,
+  BASE_URL, SIGNED, adminToken, clientId, createUser, deposit, rawExchange, rawRequest,
+  signedRequest,
 } from './lib.mjs';
 
 const env = process.env;
@@ -178,6 +179,14 @@ describe('the edge: HAProxy in front of the gateway replicas', { skip: SKIP }, (
     for (const path of ['/robots.txt', '/admin', '/api/v2/ping', '/sapi/v1/system/status',
       '/health/x', '/metrics', '/ws-api/v1', '/assets', '/favicon']) {
       await check({ path }, 404, -1020, path);
+    }
+    // The admin endpoints are served by the replicas only, even with the right token.
+    const token = adminToken();
+    assert.ok(token, 'admin token: set SPOTEX_VAR (run.sh does)');
+    for (const adminPath of ['/api/v1/admin/deposit', '/api/v1/admin/freeze', '/api/v1/admin']) {
+      await check({ method: 'POST', path: adminPath, headers: {
+        'Content-Type': 'application/x-www-form-urlencoded', 'X-Spotex-Admin-Token': token },
+      body: 'userId=1&asset=BTC&amount=1' }, 404, -1020, adminPath);
     }
     // Beyond the parser's buffer (15 KiB of headers): HAProxy's own 400, connection closed.
     const big = await rawExchange(`GET /api/v3/ping HTTP/1.1\r\nHost: a\r\nX-Big: ${

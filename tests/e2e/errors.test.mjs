@@ -538,7 +538,7 @@ describe('one test per error code of the signed endpoints', { skip: SIGNED }, ()
     await expectError({ path: '/api/v3/nope' }, 404, -1020, 'This operation is not supported.');
     await expectError({ method: 'PUT', path: '/api/v3/ping' }, 405, -1020);
     await expectError({ path: '/api/v3/klines?symbol=BTCUSDT&interval=7m' }, 400, -1120);
-    await expectError({ method: 'POST', path: '/api/v1/admin/deposit',
+    await expectError({ ...PARSER, method: 'POST', path: '/api/v1/admin/deposit',
       headers: { 'Content-Type': 'application/x-www-form-urlencoded', 'X-Spotex-Admin-Token': 'no' },
       body: 'userId=1&asset=BTC&amount=1' }, 401, -1002);
   });

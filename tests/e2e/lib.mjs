@@ -370,8 +370,10 @@ export async function createUser(tag, keyParams = {}, { baseUrl = BASE_URL } = {
     apiSecret: key.json.secretKey };
 }
 
-// Credits `amount` of `asset` to a user through the admin endpoint.
-export async function deposit(userId, asset, amount, { baseUrl = BASE_URL } = {}) {
+// Credits `amount` of `asset` to a user through the admin endpoint, on replica 1 itself: the
+// edge refuses the admin paths (docs/edge.md).
+export async function deposit(userId, asset, amount,
+  { baseUrl = process.env.SPOTEX_GATEWAY_DIRECT_URL ?? BASE_URL } = {}) {
   const token = adminToken();
   assert.ok(token, 'admin token: set SPOTEX_VAR (run.sh does)');
   const res = await rawRequest({ baseUrl, method: 'POST', path: '/api/v1/admin/deposit',
