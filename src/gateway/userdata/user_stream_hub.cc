@@ -112,70 +112,60 @@ void UserStreamHub::Publish(int64_t account, const std::vector<std::string>& eve
   }
 }
 
-void UserStreamHub::Expire(std::string_view listen_key, int64_t now_ms) {
-  std::vector<std::pair<SubscriberId, Sub>> ended;
+bool UserStreamHub::HasKind(const Sub& s, TagKind kind) {
+  return kind == TagKind::kSession ? s.framing == Framing::kSession
+                                   : s.framing == Framing::kRaw || s.framing == Framing::kCombined;
+}
+
+std::vector<std::pair<UserStreamHub::SubscriberId, UserStreamHub::Sub>> UserStreamHub::Tagged(
+    TagKind kind, std::string_view tag) const {
+  std::vector<std::pair<SubscriberId, Sub>> out;
+  std::lock_guard lock(mu_);
+  for (const auto& [id, s] : subs_) {
+    if (HasKind(s, kind) && s.tag == tag) {
+      out.emplace_back(id, s);
+    }
+  }
+  return out;
+}
+
+std::vector<std::string> UserStreamHub::Tags(TagKind kind) const {
+  std::set<std::string> tags;
   {
     std::lock_guard lock(mu_);
     for (const auto& [id, s] : subs_) {
-      if ((s.framing == Framing::kRaw || s.framing == Framing::kCombined) &&
-          s.tag == listen_key) {
-        ended.emplace_back(id, s);
+      if (HasKind(s, kind)) {
+        tags.insert(s.tag);
       }
     }
   }
+  return {tags.begin(), tags.end()};
+}
+
+void UserStreamHub::Expire(std::string_view listen_key, int64_t now_ms) {
   std::string event =
       "{\"e\":\"listenKeyExpired\",\"E\":" + std::to_string(now_ms) + ",\"listenKey\":";
   http::AppendJsonString(event, listen_key);
   event += '}';
-  for (auto& [id, s] : ended) {
+  for (auto& [id, s] : Tagged(TagKind::kListenKey, listen_key)) {
     Unsubscribe(id);
     s.ws->Send(Shared(Frame(s.framing, s.tag, event)));
     s.ws->Close(http::ws_close::kNormal, "listenKey expired");
   }
 }
 
-std::vector<std::string> UserStreamHub::ListenKeys() const {
-  std::set<std::string> keys;
-  {
-    std::lock_guard lock(mu_);
-    for (const auto& [id, s] : subs_) {
-      if (s.framing == Framing::kRaw || s.framing == Framing::kCombined) {
-        keys.insert(s.tag);
-      }
-    }
-  }
-  return {keys.begin(), keys.end()};
-}
+std::vector<std::string> UserStreamHub::ListenKeys() const { return Tags(TagKind::kListenKey); }
 
 size_t UserStreamHub::EndSession(std::string_view token) {
-  std::vector<std::pair<SubscriberId, std::shared_ptr<http::WsConnection>>> ended;
-  {
-    std::lock_guard lock(mu_);
-    for (const auto& [id, s] : subs_) {
-      if (s.framing == Framing::kSession && s.tag == token) {
-        ended.emplace_back(id, s.ws);
-      }
-    }
-  }
-  for (auto& [id, ws] : ended) {
+  const auto ended = Tagged(TagKind::kSession, token);
+  for (const auto& [id, s] : ended) {
     Unsubscribe(id);
-    ws->Close(http::ws_close::kNormal, "session ended");
+    s.ws->Close(http::ws_close::kNormal, "session ended");
   }
   return ended.size();
 }
 
-std::vector<std::string> UserStreamHub::SessionTokens() const {
-  std::set<std::string> tokens;
-  {
-    std::lock_guard lock(mu_);
-    for (const auto& [id, s] : subs_) {
-      if (s.framing == Framing::kSession) {
-        tokens.insert(s.tag);
-      }
-    }
-  }
-  return {tokens.begin(), tokens.end()};
-}
+std::vector<std::string> UserStreamHub::SessionTokens() const { return Tags(TagKind::kSession); }
 
 size_t UserStreamHub::subscribers(int64_t account) const {
   std::lock_guard lock(mu_);

@@ -74,6 +74,13 @@ class UserStreamHub {
     Framing framing = Framing::kRaw;
     std::string tag;
   };
+  // Which streams a tag names: a listenKey's (kRaw, kCombined) or a session's (kSession).
+  enum class TagKind { kListenKey, kSession };
+  static bool HasKind(const Sub& s, TagKind kind);
+  // The subscriptions of kind `kind` tagged `tag`, copied under the lock.
+  std::vector<std::pair<SubscriberId, Sub>> Tagged(TagKind kind, std::string_view tag) const;
+  // Every distinct tag of kind `kind` that has a subscriber.
+  std::vector<std::string> Tags(TagKind kind) const;
 
   mutable std::mutex mu_;
   SubscriberId next_id_ = 1;
