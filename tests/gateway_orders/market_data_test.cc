@@ -1,6 +1,7 @@
 // Market data from the event stream: depth with update ids (seeded from a book snapshot without
 // gap or double count), trades, aggregate trades, klines of several intervals with quiet
 // intervals filled, tickers and the average price.
+#include "btcusdt_market.h"
 #include "gateway/market/market_data.h"
 
 #include <gtest/gtest.h>
@@ -18,24 +19,9 @@ SymbolInfo Btc() { return SymbolInfo{0, "BTCUSDT", "BTC", "USDT", 8, 8}; }
 class MarketDataTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    engine::AddAsset btc, usdt;
-    (void)btc.name.Assign("BTC");
-    (void)usdt.name.Assign("USDT");
-    Apply(btc, kT0);
-    Apply(usdt, kT0);
-    engine::AddSymbol s;
-    (void)s.config.name.Assign("BTCUSDT");
-    s.config.base_asset = 0;
-    s.config.quote_asset = 1;
-    auto& f = s.config.filters;
-    f.tick_size = engine::Price{1'000'000};
-    f.step_size = engine::Qty{1'000};
-    f.min_price = engine::Price{1'000'000};
-    f.max_price = engine::Price{100'000'000'000'000};
-    f.min_qty = engine::Qty{1'000};
-    f.max_qty = engine::Qty{900'000'000'000};
-    s.config.default_stp = engine::StpMode::kNone;
-    Apply(s, kT0);
+    for (const engine::CommandBody& c : spotex::testing::BtcUsdtMarket()) {
+      Apply(c, kT0);
+    }
     for (engine::AccountId a : {1, 2}) {
       Apply(engine::OpenAccount{a}, kT0);
       Apply(engine::Deposit{a, 0, engine::Amount{100'00000000}}, kT0);
