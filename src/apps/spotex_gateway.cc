@@ -7,6 +7,7 @@
 #include <atomic>
 #include <csignal>
 #include <cstdio>
+#include <memory>
 #include <mutex>
 #include <shared_mutex>
 #include <string>
@@ -43,6 +44,7 @@
 #include "gateway/trading/trading_api.h"
 #include "gateway/userdata/listen_key_api.h"
 #include "gateway/userdata/listen_key_store.h"
+#include "gateway/userdata/stream_endings.h"
 #include "gateway/userdata/user_event_encoder.h"
 #include "gateway/userdata/user_stream_hub.h"
 #include "gateway/users/admin_api.h"
@@ -81,7 +83,8 @@ constexpr const char* kUsage =
     "         [--metrics-port P (Prometheus on 127.0.0.1:P/metrics; 0 = off)]\n"
     "         [--access-log all|errors|off (one JSON line per request; default errors)]\n"
     "         [--web-root DIR (serve the built web screen at /)]\n"
-    "         [--demo-symbols BTCUSDT,ETHUSDT (marked DEMO by the web screen)]\n";
+    "         [--demo-symbols BTCUSDT,ETHUSDT (marked DEMO by the web screen)]\n"
+    "         [--user-stream-check-ms 30000 (expired listenKeys and sessions)]\n";
 
 void Log(service::LogLevel level, const std::string& msg) { service::Log(level, "gateway", msg); }
 
@@ -132,6 +135,41 @@ class Markets {
   mutable std::shared_mutex mu_;
   std::vector<gateway::SymbolRecord> symbols_;
   std::vector<gateway::AssetRecord> assets_;
+};
+
+struct SubscriptionCloser {
+  void operator()(natsSubscription* sub) const {
+    natsSubscription_Unsubscribe(sub);
+    natsSubscription_Destroy(sub);
+  }
+};
+
+// Ends of user streams between the replicas (gateway/userdata/stream_endings.h): Tell
+// publishes what this replica ended; every replica, this one included, applies what arrives.
+class StreamEndings {
+ public:
+  StreamEndings(natsConnection* conn, gateway::userdata::UserStreamHub& hub)
+      : conn_(conn), hub_(hub) {}
+
+  void Tell(const std::string& message) const {
+    if (message.empty()) return;
+    if (natsConnection_PublishString(conn_, bus::kStreamEndedSubject, message.c_str()) != NATS_OK) {
+      // The others still end those streams at their periodic check.
+      Log(service::LogLevel::kWarn, "cannot tell the other replicas that a user stream ended");
+    }
+  }
+
+  static void OnMsg(natsConnection*, natsSubscription*, natsMsg* msg, void* closure) {
+    auto* self = static_cast<StreamEndings*>(closure);
+    const std::string_view data(natsMsg_GetData(msg),
+                                static_cast<size_t>(natsMsg_GetDataLength(msg)));
+    gateway::userdata::ApplyStreamEnded(self->hub_, data, NowMs());
+    natsMsg_Destroy(msg);
+  }
+
+ private:
+  natsConnection* const conn_;
+  gateway::userdata::UserStreamHub& hub_;
 };
 
 // Keeps MarketData and AccountHistory from the event stream. Until the symbols are seeded from
@@ -247,7 +285,7 @@ int main(int argc, char** argv) {
            "demo-users", "workers", "order-timeout-ms", "weight-per-minute", "orders-per-10s",
            "orders-per-day", "max-connections", "ws-connections-per-ip", "history-pg-host",
            "history-pg-port", "history-pg-pool", "history-timeout-ms", "trusted-proxies",
-           "metrics-port", "access-log", "web-root", "demo-symbols"},
+           "metrics-port", "access-log", "web-root", "demo-symbols", "user-stream-check-ms"},
           flags)) {
     std::fprintf(stderr, "%s\n%s", err->c_str(), kUsage);
     return 2;
@@ -285,6 +323,13 @@ int main(int argc, char** argv) {
   }
   if (!ws_per_ip || *ws_per_ip < 0 || *ws_per_ip > 1'000'000) {
     std::fprintf(stderr, "bad --ws-connections-per-ip\n%s", kUsage);
+    return 2;
+  }
+  // How often user streams are checked against the stores: listenKeys and sessions that ran
+  // out, and ends this replica missed (gateway/userdata/stream_endings.h).
+  auto user_stream_check = flags.GetInt("user-stream-check-ms", 30'000);
+  if (!user_stream_check || *user_stream_check < 1000 || *user_stream_check > 3'600'000) {
+    std::fprintf(stderr, "bad --user-stream-check-ms (1000..3600000)\n%s", kUsage);
     return 2;
   }
   if (!port || *port < 0 || *port > 65535 || !threads || *threads < 1 || *threads > 64 || !shard ||
@@ -442,7 +487,19 @@ int main(int argc, char** argv) {
   gateway::CachingKeyDirectory keys(pg_keys, gateway::KeyCacheOptions{});
   gateway::Authenticator authenticator(keys, replays, &sessions);
   gateway::userdata::RedisListenKeyStore listen_keys(redis);
-  gateway::userdata::ListenKeyApi listen_key_api(keys, listen_keys, user_hub, NowMs);
+  StreamEndings endings((*client)->nats().conn(), user_hub);
+  natsSubscription* endings_sub = nullptr;
+  if (natsConnection_Subscribe(&endings_sub, (*client)->nats().conn(), bus::kStreamEndedSubject,
+                               &StreamEndings::OnMsg, &endings) != NATS_OK) {
+    Log(service::LogLevel::kError, std::string("cannot subscribe to ") + bus::kStreamEndedSubject);
+    return 1;
+  }
+  // Unsubscribed before `endings` goes, on every way out of main.
+  const std::unique_ptr<natsSubscription, SubscriptionCloser> endings_guard(endings_sub);
+  gateway::userdata::ListenKeyApi listen_key_api(
+      keys, listen_keys, user_hub, NowMs, [&endings](const std::string& listen_key) {
+        endings.Tell(gateway::userdata::ListenKeyEndedMessage(listen_key));
+      });
 
   // --- Endpoints.
   auth::PasswordHasher hasher;
@@ -462,8 +519,9 @@ int main(int argc, char** argv) {
   gateway::web::WebApi web_api(sessions, user_hub, {std::move(*demo_symbols)});
   gateway::users::UserApiOptions user_api_options;
   user_api_options.trusted_proxies = trusted_proxies;
-  user_api_options.on_session_ended = [&user_hub](const std::string& token) {
+  user_api_options.on_session_ended = [&user_hub, &endings](const std::string& token) {
     user_hub.EndSession(token);
+    endings.Tell(gateway::userdata::SessionEndedMessage(token));
   };
   gateway::users::UserApi user_api(users, sessions, pool, NowMs, std::move(user_api_options));
   gateway::users::AdminApi admin_api(users, pool, *admin_token);
@@ -598,7 +656,8 @@ int main(int argc, char** argv) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
     if (feed.markets_changed()) LoadMarkets(**client, md, public_api, markets);
     hub.Tick(NowMs());  // periodic streams: partial depth, klines, tickers
-    if (NowMs() - last_listen_key_check_ms >= 30'000) {  // deleted or expired listenKeys
+    // Expired listenKeys and sessions, and ends this replica missed (stream_endings.h).
+    if (NowMs() - last_listen_key_check_ms >= *user_stream_check) {
       last_listen_key_check_ms = NowMs();
       listen_key_api.ExpireStale();
       web_api.ExpireStale();  // ended sessions: their web user streams close

@@ -421,9 +421,16 @@ std::optional<std::string> SessionTokenHash(std::string_view token) {
       raw_size != raw.size()) {
     return std::nullopt;
   }
-  std::array<unsigned char, crypto_hash_sha256_BYTES> digest{};
-  crypto_hash_sha256(digest.data(), raw.data(), raw.size());
+  std::string hex = Sha256Hex({reinterpret_cast<const char*>(raw.data()), raw.size()});
   sodium_memzero(raw.data(), raw.size());
+  return hex;
+}
+
+std::string Sha256Hex(std::string_view bytes) {
+  internal::EnsureSodium();
+  std::array<unsigned char, crypto_hash_sha256_BYTES> digest{};
+  crypto_hash_sha256(digest.data(), reinterpret_cast<const unsigned char*>(bytes.data()),
+                     bytes.size());
   std::string hex(2 * digest.size() + 1, '\0');
   sodium_bin2hex(hex.data(), hex.size(), digest.data(), digest.size());
   hex.pop_back();

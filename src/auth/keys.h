@@ -221,6 +221,9 @@ inline constexpr size_t kSessionTokenChars = 43;  // base64url, no padding
 // client; store only SessionTokenHash(token).
 [[nodiscard]] std::string GenerateSessionToken();
 
+// Lowercase hex SHA-256 of `bytes` (64 characters).
+[[nodiscard]] std::string Sha256Hex(std::string_view bytes);
+
 // Lowercase hex SHA-256 of the token's 32 bytes: the session's storage key. nullopt if `token`
 // is not a well-formed token (then no session can match; do not even ask the store).
 [[nodiscard]] std::optional<std::string> SessionTokenHash(std::string_view token);

@@ -6,6 +6,11 @@
 //   stream EVT_<s>  subject spotex.evt.<s>    event batches: the envelopes of consecutive
 //                                             commands (proto/envelope.h)
 //   core   spotex.query.<s>                   live-state queries, request/reply (service/query.h)
+//
+// Between gateway replicas:
+//   core   spotex.gateway.stream-ended        a listenKey was deleted or a session ended: every
+//                                             replica closes its streams of it at once
+//                                             (gateway/userdata/stream_endings.h)
 #pragma once
 
 #include <cstdint>
@@ -18,6 +23,7 @@ inline std::string CommandSubject(uint32_t shard) { return "spotex.cmd." + std::
 inline std::string EventStream(uint32_t shard) { return "EVT_" + std::to_string(shard); }
 inline std::string EventSubject(uint32_t shard) { return "spotex.evt." + std::to_string(shard); }
 inline std::string QuerySubject(uint32_t shard) { return "spotex.query." + std::to_string(shard); }
+inline constexpr const char* kStreamEndedSubject = "spotex.gateway.stream-ended";
 
 // JetStream's de-duplication header: a publisher's retry with the same id within the stream's
 // duplicate window is stored once.

@@ -334,6 +334,13 @@ TEST(SessionTokenTest, KnownAnswer) {
             "66687aadf862bd776c8fc18b8e9f8e20089714856ee233b3902a591d0d5f2925");
 }
 
+TEST(Sha256HexTest, KnownAnswers) {  // FIPS 180-2's examples
+  EXPECT_EQ(Sha256Hex(""), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+  EXPECT_EQ(Sha256Hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  EXPECT_EQ(Sha256Hex(std::string("a\0b", 3)), Sha256Hex(std::string("a\0b", 3)));
+  EXPECT_NE(Sha256Hex(std::string("a\0b", 3)), Sha256Hex("a"));  // bytes, not a C string
+}
+
 TEST(SessionTokenTest, MalformedTokensHaveNoHash) {
   const std::string token = GenerateSessionToken();
   EXPECT_FALSE(SessionTokenHash(token.substr(1)).has_value());

@@ -2,7 +2,10 @@
 // flags of scripts/stack.sh start_gateway (same NATS, PostgreSQL, Redis and secrets; its own
 // free port; no demo users) and checked against the first for what they must share through
 // PostgreSQL and Redis: API keys and sessions, the replay cache, request weight per client IP,
-// the 429 -1003 refusal and the 418 ban (BINANCE_API.md §3, docs/rate-limits.md).
+// the 429 -1003 refusal and the 418 ban (BINANCE_API.md §3, docs/rate-limits.md); and a
+// listenKey deleted or a session logged out through one replica ends its user streams on the
+// other at once (docs/user-data-streams.md), not at the other's periodic check, which the second
+// replica here runs only every 10 minutes so that it cannot stand in for the message.
 //
 // Rate limits are per client IP and every other test sends from 127.0.0.1, so the weight and
 // ban traffic here comes from other loopback source addresses (random 127.x.y.z): the other
@@ -16,8 +19,9 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { closeSync, fstatSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import {
-  BASE_URL, SIGNED, USERS, assertError, clientId, createUser, rawRequest, signedRequest,
+  BASE_URL, SIGNED, USERS, assertError, clientId, createUser, rawRequest, signedRequest, within,
 } from './lib.mjs';
+import { closeSockets, openSocket, rawSocket } from './wslib.mjs';
 
 const env = process.env;
 const NEEDED = ['SPOTEX_VAR', 'SPOTEX_BIN_DIR', 'SPOTEX_NATS_PORT', 'SPOTEX_PG_PORT',
@@ -39,7 +43,8 @@ async function startReplica(logPath) {
     '--pg-host', '127.0.0.1', '--pg-port', env.SPOTEX_PG_PORT, '--pg-user', 'spotex',
     '--pg-dbname', 'spotex', '--pg-password-file', `${SECRETS}/pg-password`,
     '--redis-host', '127.0.0.1', '--redis-port', env.SPOTEX_REDIS_PORT,
-    '--redis-password-file', `${SECRETS}/redis-password`, '--secrets-dir', SECRETS];
+    '--redis-password-file', `${SECRETS}/redis-password`, '--secrets-dir', SECRETS,
+    '--user-stream-check-ms', '600000'];
   const child = spawn(`${env.SPOTEX_BIN_DIR}/spotex-gateway`, args,
     { stdio: ['ignore', log, log] });
   closeSync(log);
@@ -103,6 +108,7 @@ describe('two gateway replicas sharing PostgreSQL and Redis', { skip: SKIP }, ()
   });
 
   after(async () => {
+    closeSockets(); // whatever a failed test left open
     await stopReplica(replica?.child);
     process.removeListener('exit', onExit);
   });
@@ -146,6 +152,40 @@ describe('two gateway replicas sharing PostgreSQL and Redis', { skip: SKIP }, ()
     assert.equal((await rawRequest({ ...form, baseUrl: r2 })).status, 200);
     assertError(await rawRequest({ ...form, baseUrl: r1 }), 400, -1022);
   });
+
+  test('a listenKey deleted and a session ended on one replica end their streams on the other',
+    async () => {
+      const u = await createUser('rep-end', {}, { baseUrl: r1 });
+      const ws2 = r2.replace(/^http/, 'ws');
+      const created = await rawRequest({ baseUrl: r1, method: 'POST',
+        path: '/api/v3/userDataStream', headers: { 'X-MBX-APIKEY': u.apiKey } });
+      assert.equal(created.status, 200, created.text);
+      const key = created.json.listenKey;
+      const listener = await openSocket(`${ws2}/ws/${key}`);
+      // The web screen's stream: the session cookie, and an Origin that is replica 2's own.
+      const browser = await openSocket(`${ws2}/api/v1/web/userStream`,
+        { headers: { Cookie: `spotex_session=${u.token}` }, origin: r2 });
+
+      const del = await rawRequest({ baseUrl: r1, method: 'DELETE',
+        path: `/api/v3/userDataStream?listenKey=${key}`, headers: { 'X-MBX-APIKEY': u.apiKey } });
+      assert.equal(del.status, 200, del.text);
+      const expired = await listener.next(5000);
+      assert.equal(expired.e, 'listenKeyExpired');
+      assert.equal(expired.listenKey, key);
+      assert.deepEqual(await within(listener.closed, 5000, 'the listenKey stream closing'),
+        { code: 1000, reason: 'listenKey expired' });
+      assert.equal(browser.messages.length, 0); // the session's stream is another matter
+
+      const out = await rawRequest({ baseUrl: r1, method: 'DELETE', path: '/api/v1/session',
+        headers: { Authorization: `Bearer ${u.token}` } });
+      assert.equal(out.status, 200, out.text);
+      assert.deepEqual(await within(browser.closed, 5000, 'the session stream closing'),
+        { code: 1000, reason: 'session ended' });
+      // And the ended session cannot open another.
+      const again = rawSocket(`${ws2}/api/v1/web/userStream`,
+        { headers: { Cookie: `spotex_session=${u.token}` }, origin: r2 });
+      await assert.rejects(within(again.opened, 5000, 'the refusal'), /HTTP 401/);
+    });
 
   test('request weight of one client IP adds up across replicas', async () => {
     const from = { localAddress: randomLoopback() };

@@ -1,7 +1,7 @@
 // The user stream hub over real loopback WebSocket connections (Beast's client): raw,
 // combined and WebSocket-API framing, unsubscribe, listenKeyExpired on expiry and delete; the
-// listenKey endpoints (API key only, Binance's errors); and the listenKey stores, in memory
-// and in a real redis-server.
+// listenKey endpoints (API key only, Binance's errors); ends told by another replica
+// (stream_endings.h); and the listenKey stores, in memory and in a real redis-server.
 #include <gtest/gtest.h>
 
 #include <boost/asio/connect.hpp>
@@ -15,11 +15,13 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "auth/keys.h"
 #include "gateway/http/server.h"
 #include "gateway/userdata/listen_key_api.h"
 #include "gateway/userdata/listen_key_store.h"
+#include "gateway/userdata/stream_endings.h"
 #include "gateway/userdata/user_stream_hub.h"
 #include "redis_harness.h"
 
@@ -94,11 +96,15 @@ class UserStreamsTest : public ::testing::Test {
     keys_.Put(kApiKey, key);
     http::ServerConfig config;
     config.linger_timeout = 100ms;
-    config.websocket.paths = {"/ws", "/stream", "/ws-api"};
+    config.websocket.paths = {"/ws", "/stream", "/ws-api", "/session"};
     auto started = http::Server::Start(
         config, [](http::Request&&, http::Responder r) { r(http::Response::Json(404, "{}")); },
         [this](const http::WsRequest& request, const std::shared_ptr<http::WsConnection>& ws)
             -> std::expected<http::WsHandlers, http::Response> {
+          if (request.target == "/session") {  // what the web session stream does
+            hub_.Subscribe(kAccount, ws, Framing::kSession, session_token_);
+            return http::WsHandlers{[](std::string_view) {}, [](uint16_t, std::string_view) {}, {}};
+          }
           if (request.target.starts_with("/ws-api")) {
             ws_api_a_ = hub_.Subscribe(kAccount, ws, Framing::kWsApi, "0");
             ws_api_b_ = hub_.Subscribe(kAccount, ws, Framing::kWsApi, "1");
@@ -126,6 +132,7 @@ class UserStreamsTest : public ::testing::Test {
   }
 
   int64_t now_ms_ = 1'000'000;
+  const std::string session_token_ = auth::GenerateSessionToken();
   InMemoryKeyDirectory keys_;
   InMemoryListenKeyStore store_{kListenKeyTtl, 100, [this] { return now_ms_; }};
   UserStreamHub hub_;
@@ -215,6 +222,57 @@ TEST_F(UserStreamsTest, DeleteAndExpiryEndTheStream) {
                                  R"(","data":{"e":"listenKeyExpired","E":)" +
                                  std::to_string(now_ms_) + R"(,"listenKey":")" + second + R"("}})");
   EXPECT_EQ(hub_.subscriptions(), 0u);
+}
+
+// A listenKey deleted and a session ended on another replica: that replica's DELETE does not
+// reach this one's connections; the message it tells does, at once.
+TEST_F(UserStreamsTest, EndsToldByAnotherReplicaEndTheStreamsHere) {
+  const std::string key = NewKey();
+  Client listener, browser;
+  ASSERT_FALSE(listener.Connect(server_->port(), "/ws/" + key));
+  ASSERT_FALSE(browser.Connect(server_->port(), "/session"));
+  ASSERT_TRUE(WaitFor([&] { return hub_.subscriptions() == 2; }));
+
+  UserStreamHub other_hub;  // the other replica: same stores, none of these connections
+  std::vector<std::string> told;
+  ListenKeyApi other(keys_, store_, other_hub, [this] { return now_ms_; },
+                     [&](const std::string& k) { told.push_back(ListenKeyEndedMessage(k)); });
+  http::HeaderList headers = {{"X-MBX-APIKEY", kApiKey}};
+  auto del = other.Handle(http::Request(http::Method::kDelete, "DELETE",
+                                        "/api/v3/userDataStream?listenKey=" + key, headers, "",
+                                        "127.0.0.1", "127.0.0.1"));
+  EXPECT_EQ(del.status, 200) << del.body;
+  ASSERT_EQ(told.size(), 1u);
+  EXPECT_EQ(hub_.subscriptions(), 2u);  // the DELETE alone leaves this replica's stream open
+  // The message names the key by its digest only.
+  EXPECT_EQ(told[0], "listenKey " + auth::Sha256Hex(key));
+  EXPECT_EQ(told[0].find(key), std::string::npos);
+
+  // What names nothing here, or is malformed, changes nothing.
+  for (const std::string& noise :
+       {std::string("listenKey ") + auth::Sha256Hex(std::string(64, 'q')), std::string(""),
+        std::string("listenKey"), std::string("listenKey ") + key,
+        "LISTENKEY " + auth::Sha256Hex(key), "listenKey " + auth::Sha256Hex(key) + " ",
+        "session " + auth::Sha256Hex(key), std::string("session ") + std::string(64, 'G')}) {
+    EXPECT_EQ(ApplyStreamEnded(hub_, noise, now_ms_), 0u) << noise;
+  }
+  EXPECT_EQ(hub_.subscriptions(), 2u);
+
+  EXPECT_EQ(ApplyStreamEnded(hub_, told[0], now_ms_), 1u);
+  ExpectExpiredThenClosed(listener, R"({"e":"listenKeyExpired","E":)" + std::to_string(now_ms_) +
+                                        R"(,"listenKey":")" + key + R"("})");
+  EXPECT_EQ(ApplyStreamEnded(hub_, told[0], now_ms_), 0u);  // once
+
+  const std::string ended = SessionEndedMessage(session_token_);
+  EXPECT_EQ(ended, "session " + *auth::SessionTokenHash(session_token_));
+  EXPECT_EQ(SessionEndedMessage("not a session token"), "");
+  EXPECT_NE(SessionEndedMessage(auth::GenerateSessionToken()), ended);
+  EXPECT_EQ(ApplyStreamEnded(hub_, SessionEndedMessage(auth::GenerateSessionToken()), now_ms_),
+            0u);
+  EXPECT_EQ(ApplyStreamEnded(hub_, ended, now_ms_), 1u);
+  EXPECT_EQ(browser.ReadUntilClosed(), 1000);
+  EXPECT_EQ(browser.ws.reason().reason, "session ended");
+  EXPECT_TRUE(WaitFor([&] { return hub_.subscriptions() == 0; }));
 }
 
 TEST_F(UserStreamsTest, EndpointErrors) {

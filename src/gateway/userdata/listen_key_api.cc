@@ -64,8 +64,12 @@ std::optional<ListenKeyTarget> ParseListenKeyTarget(std::string_view target) {
 }
 
 ListenKeyApi::ListenKeyApi(KeyDirectory& keys, ListenKeyStore& store, UserStreamHub& hub,
-                           Clock now_ms)
-    : keys_(keys), store_(store), hub_(hub), now_ms_(std::move(now_ms)) {}
+                           Clock now_ms, OnDeleted on_deleted)
+    : keys_(keys),
+      store_(store),
+      hub_(hub),
+      now_ms_(std::move(now_ms)),
+      on_deleted_(std::move(on_deleted)) {}
 
 bool ListenKeyApi::Register(http::Router& router) {
   for (http::Method m : {http::Method::kPost, http::Method::kPut, http::Method::kDelete}) {
@@ -140,7 +144,8 @@ http::Response ListenKeyApi::Handle(const http::Request& request) {
     return http::Response::FromError(ListenKeyNotFound());
   }
   if (deleting) {
-    hub_.Expire(*key, now_ms_());  // this replica's connections at once; others within 30 s
+    hub_.Expire(*key, now_ms_());  // this replica's connections at once
+    if (on_deleted_) on_deleted_(std::string(*key));  // the other replicas' (stream_endings.h)
   }
   return http::Response::Json(200, "{}");
 }

@@ -12,8 +12,9 @@
 //
 // Then events are read on /ws/<listenKey> (raw payloads) or /stream?streams=<listenKey>
 // (combined {"stream":"<listenKey>","data":...}). Incoming messages on such a connection are
-// ignored. ExpireStale() (call it every ~30 s) ends the connections whose key was deleted or
-// ran out, on whichever replica they are.
+// ignored. DELETE ends this replica's connections of the key at once and calls OnDeleted,
+// which tells the other replicas (stream_endings.h); ExpireStale() (call it every ~30 s) ends
+// the connections whose key ran out, or was deleted while the replica missed the message.
 //
 // Blocking: the handlers and Accept run on an I/O thread and ask the key directory (cached;
 // PostgreSQL on a miss) and the store (one Redis round trip, bounded by the pool's
@@ -54,8 +55,12 @@ http::Error ListenKeyNotFound();
 class ListenKeyApi {
  public:
   using Clock = std::function<int64_t()>;  // wall clock, ms since the epoch
+  // Called with a listenKey after DELETE removed it and ended this replica's streams of it,
+  // to tell the other replicas (stream_endings.h). Empty: nobody is told.
+  using OnDeleted = std::function<void(const std::string& listen_key)>;
 
-  ListenKeyApi(KeyDirectory& keys, ListenKeyStore& store, UserStreamHub& hub, Clock now_ms);
+  ListenKeyApi(KeyDirectory& keys, ListenKeyStore& store, UserStreamHub& hub, Clock now_ms,
+               OnDeleted on_deleted = {});
 
   // Adds the three routes; false if one is taken.
   [[nodiscard]] bool Register(http::Router& router);
@@ -81,6 +86,7 @@ class ListenKeyApi {
   ListenKeyStore& store_;
   UserStreamHub& hub_;
   const Clock now_ms_;
+  const OnDeleted on_deleted_;
 };
 
 }  // namespace spotex::gateway::userdata
