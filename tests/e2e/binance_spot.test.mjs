@@ -237,7 +237,11 @@ describe('@binance/spot signed endpoints', { skip: SIGNED }, () => {
     assert.ok(sold, 'maker order FILLED');
     assert.equal(dec(sold.cummulativeQuoteQty), notional);
 
-    const aTrades = await body(a.myTrades({ symbol, orderId: sell.orderId }));
+    // Either replica may answer: poll until its event stream has the fill (history-queries.md).
+    const aTrades = await eventually(async () => {
+      const xs = await body(a.myTrades({ symbol, orderId: sell.orderId }));
+      return xs.length ? xs : null;
+    });
     assert.equal(aTrades.length, 1);
     const at = aTrades[0];
     assert.equal(String(at.id), String(fill.tradeId));
@@ -247,7 +251,10 @@ describe('@binance/spot signed endpoints', { skip: SIGNED }, () => {
     assert.equal(dec(at.quoteQty), notional);
     const aFee = dec(at.commission);
     assert.ok(aFee > 0n && aFee < notional / 100n, `maker fee ${fmt(aFee)}`);
-    const bTrades = await body(b.myTrades({ symbol, orderId: buy.orderId }));
+    const bTrades = await eventually(async () => {
+      const xs = await body(b.myTrades({ symbol, orderId: buy.orderId }));
+      return xs.length ? xs : null;
+    });
     assert.equal(bTrades.length, 1);
     assert.equal(String(bTrades[0].id), String(fill.tradeId));
     assert.equal(bTrades[0].isMaker, false);

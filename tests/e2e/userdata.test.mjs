@@ -22,7 +22,7 @@ import {
 } from './lib.mjs';
 import {
   SYMBOL, TICK, cancelAll, closeSockets, freeWindow, openSocket, order, price, rawSocket, signed,
-  sleep, trader,
+  sleep, trader, tradesOf,
 } from './wslib.mjs';
 
 after(closeSockets); // whatever a failed test left open, so the file can end
@@ -90,7 +90,7 @@ describe('user data: raw WebSocket API subscription', { skip: SIGNED }, () => {
       assert.equal(bid.status, 'FILLED');
 
       // Taker: NEW, TRADE (PARTIALLY_FILLED), TRADE (FILLED), then an account position.
-      const mine = await signed(taker, 'GET', '/api/v3/myTrades', { symbol: SYMBOL, orderId: bid.orderId });
+      const mine = await tradesOf(taker, bid.orderId, 2);
       const got = await until(() => {
         const evs = events(t);
         const last = evs.findLastIndex((e) => e.e === 'outboundAccountPosition');
@@ -258,7 +258,7 @@ describe('user data: ccxt pro watchOrders, watchMyTrades, watchBalance', { skip:
     assert.equal(o.remaining, 0);
 
     // watchMyTrades: both fills, with the ids of myTrades.
-    const mine = await signed(taker, 'GET', '/api/v3/myTrades', { symbol: SYMBOL, orderId: bid.orderId });
+    const mine = await tradesOf(taker, bid.orderId, 2);
     const trades = await until(() => {
       const xs = Array.from(pro.myTrades ?? []).filter((y) => y.order === String(bid.orderId));
       return xs.length >= 2 ? xs : undefined;

@@ -17,7 +17,7 @@ import { Spot } from '@binance/spot';
 import { BASE_URL, SIGNED, WS_URL, dec, fmt, rawRequest, signedRequest, until, within } from './lib.mjs';
 import {
   LOWER, SYMBOL, TICK, cancelAll, closeSockets, freeWindow, order, price, publicGet, rand,
-  rawSocket, signed, sleep, trader,
+  rawSocket, signed, sleep, trader, tradesOf,
 } from './wslib.mjs';
 
 after(closeSockets); // whatever a failed test left open, so the file can end
@@ -159,7 +159,7 @@ describe('@binance/spot WebsocketStreams', { skip: SIGNED }, () => {
 
     const got = await until(() => (trades.length >= 2 ? trades.slice(-2) : undefined), 5000,
       () => `two trades, got ${JSON.stringify(trades)}`);
-    const mine = await signed(taker, 'GET', '/api/v3/myTrades', { symbol: SYMBOL, orderId: taken.orderId });
+    const mine = await tradesOf(taker, taken.orderId, 2);
     assert.deepEqual(got.map((t) => t.t), mine.map((t) => t.id), 'stream t = myTrades id');
     assert.deepEqual(got.map((t) => t.t), taken.fills.map((f) => f.tradeId));
     for (const [i, t] of got.entries()) {

@@ -39,6 +39,14 @@ export async function signed(user, method, path, params) {
   return res.json;
 }
 
+// The user's ETHBTC trades of one order (GET /api/v3/myTrades), once there are `n` of them. Behind
+// the edge the read may reach the other replica, which learns of a fill from the event stream a
+// moment after the replica that placed the order answered (docs/history-queries.md, "Freshness").
+export const tradesOf = (user, orderId, n) => until(async () => {
+  const xs = await signed(user, 'GET', '/api/v3/myTrades', { symbol: SYMBOL, orderId });
+  return xs.length >= n ? xs : undefined;
+}, 5000, () => `${n} trades of order ${orderId} in myTrades`);
+
 // POST /api/v3/order on ETHBTC (ACK answer unless params say otherwise).
 export const order = (user, params) => signed(user, 'POST', '/api/v3/order',
   { symbol: SYMBOL, newOrderRespType: 'ACK', ...params });
